@@ -1,0 +1,100 @@
+"""System tables: tenants, users, API tokens, object and field definitions, sequences.
+
+Revision ID: 0001_system_tables
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001_system_tables"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "tenants",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("slug", sa.String(32), nullable=False, unique=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("schema_name", sa.String(63), nullable=False, unique=True),
+        sa.Column("metadata_version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("created_at", TS, nullable=False),
+    )
+    op.create_table(
+        "users",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("email", sa.String(254), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("created_at", TS, nullable=False),
+        sa.UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
+    )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("expires_at", TS, nullable=True),
+        sa.Column("revoked_at", TS, nullable=True),
+    )
+    op.create_table(
+        "object_defs",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name", sa.String(63), nullable=False),
+        sa.Column("plural_name", sa.String(63), nullable=False),
+        sa.Column("labels", sa.JSON, nullable=False),
+        sa.Column("plural_labels", sa.JSON, nullable=False),
+        sa.Column("description", sa.JSON, nullable=True),
+        sa.Column("origin", sa.String(63), nullable=False),
+        sa.Column("table_name", sa.String(63), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("tenant_id", "name", name="uq_object_defs_tenant_name"),
+        sa.UniqueConstraint("tenant_id", "plural_name", name="uq_object_defs_tenant_plural"),
+    )
+    op.create_table(
+        "field_defs",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("name", sa.String(63), nullable=False),
+        sa.Column("column_name", sa.String(63), nullable=False),
+        sa.Column("type", sa.String(32), nullable=False),
+        sa.Column("labels", sa.JSON, nullable=False),
+        sa.Column("description", sa.JSON, nullable=True),
+        sa.Column("help_text", sa.JSON, nullable=True),
+        sa.Column("required", sa.Boolean, nullable=False),
+        sa.Column("is_unique", sa.Boolean, nullable=False),
+        sa.Column("indexed", sa.Boolean, nullable=False),
+        sa.Column("read_only", sa.Boolean, nullable=False),
+        sa.Column("default_value", sa.JSON, nullable=True),
+        sa.Column("options", sa.JSON, nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("origin", sa.String(63), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("object_id", "name", name="uq_field_defs_object_name"),
+    )
+    op.create_table(
+        "sequences",
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("name", sa.String(140), primary_key=True),
+        sa.Column("next_value", sa.BigInteger, nullable=False),
+    )
+
+
+def downgrade() -> None:
+    for table in ("sequences", "field_defs", "object_defs", "api_tokens", "users", "tenants"):
+        op.drop_table(table)

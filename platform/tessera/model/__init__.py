@@ -1,0 +1,1 @@
+"""Model: metadata definitions, field types, record tables and queries."""

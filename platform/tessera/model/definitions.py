@@ -1,0 +1,179 @@
+"""Immutable metadata definitions: what a tenant's objects and fields are.
+
+The registry builds these from system rows once per (tenant, metadata version); everything
+above reads them and never mutates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+from tessera.core.i18n import pick_label
+
+SYSTEM_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "owner_id",
+    "version",
+    "deleted_at",
+)
+"""Columns every record table has, besides the admin-defined ones."""
+
+SYSTEM_FIELDS = ("id", "createdAt", "updatedAt", "createdBy", "updatedBy", "owner", "version")
+"""System values as they appear in GraphQL (``deleted_at`` stays internal)."""
+
+
+@dataclass(frozen=True)
+class PicklistOption:
+    value: str
+    labels: Mapping[str, str]
+    color: str | None = None
+    active: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"value": self.value, "label": dict(self.labels)}
+        if self.color:
+            data["color"] = self.color
+        if not self.active:
+            data["active"] = False
+        return data
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of an object; ``options`` carries the type-specific settings."""
+
+    name: str
+    type: str
+    column_name: str
+    labels: Mapping[str, str]
+    description: Mapping[str, str] | None = None
+    help_text: Mapping[str, str] | None = None
+    required: bool = False
+    unique: bool = False
+    indexed: bool = False
+    read_only: bool = False
+    default_value: Any = None
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    position: int = 0
+    origin: str = "custom"
+    id: str | None = None
+
+    def label(self, locale: str | None = None) -> str:
+        return pick_label(self.labels, locale) or self.name
+
+    def opt(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+    @property
+    def is_lookup(self) -> bool:
+        return self.type == "LOOKUP"
+
+    @property
+    def target(self) -> str | None:
+        return self.options.get("target")
+
+    @cached_property
+    def picklist_options(self) -> tuple[PicklistOption, ...]:
+        return tuple(
+            PicklistOption(
+                value=o["value"],
+                labels=MappingProxyType(dict(o.get("label") or {})),
+                color=o.get("color"),
+                active=o.get("active", True),
+            )
+            for o in self.options.get("options", ())
+        )
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    name: str
+    plural_name: str
+    table_name: str
+    labels: Mapping[str, str]
+    plural_labels: Mapping[str, str]
+    fields: tuple[FieldDef, ...]
+    description: Mapping[str, str] | None = None
+    origin: str = "custom"
+    id: str | None = None
+
+    def label(self, locale: str | None = None) -> str:
+        return pick_label(self.labels, locale) or self.name
+
+    def plural_label(self, locale: str | None = None) -> str:
+        return pick_label(self.plural_labels, locale) or self.plural_name
+
+    @cached_property
+    def fields_by_name(self) -> Mapping[str, FieldDef]:
+        return MappingProxyType({f.name: f for f in self.fields})
+
+    def field(self, name: str) -> FieldDef | None:
+        return self.fields_by_name.get(name)
+
+    @property
+    def lookups(self) -> tuple[FieldDef, ...]:
+        return tuple(f for f in self.fields if f.is_lookup)
+
+
+@dataclass(frozen=True)
+class ReverseRelation:
+    """A lookup seen from its target: ``account.opportunities`` through ``opportunity.account``."""
+
+    name: str
+    source_object: str
+    lookup_field: str
+
+
+@dataclass(frozen=True)
+class TenantMetadata:
+    """All definitions of one tenant at one metadata version."""
+
+    tenant_slug: str
+    schema_name: str
+    version: int
+    objects: tuple[ObjectDef, ...]
+
+    @cached_property
+    def by_name(self) -> Mapping[str, ObjectDef]:
+        return MappingProxyType({o.name: o for o in self.objects})
+
+    @cached_property
+    def by_plural(self) -> Mapping[str, ObjectDef]:
+        return MappingProxyType({o.plural_name: o for o in self.objects})
+
+    def object(self, name: str) -> ObjectDef | None:
+        return self.by_name.get(name)
+
+    @cached_property
+    def reverse_relations(self) -> Mapping[str, tuple[ReverseRelation, ...]]:
+        """Reverse relations per target object, named after the source's plural name.
+
+        When one source looks up the same target twice, the second and later relations get the
+        lookup field's name appended (``opportunitiesByPartner``) so names stay unique.
+        """
+        result: dict[str, list[ReverseRelation]] = {}
+        for source in self.objects:
+            seen_targets: set[str] = set()
+            for f in source.lookups:
+                target = f.target
+                if target is None or target not in self.by_name:
+                    continue
+                if target in seen_targets:
+                    name = f"{source.plural_name}By{f.name[0].upper()}{f.name[1:]}"
+                else:
+                    name = source.plural_name
+                seen_targets.add(target)
+                result.setdefault(target, []).append(ReverseRelation(name, source.name, f.name))
+        return MappingProxyType({k: tuple(v) for k, v in result.items()})
+
+    def referencing(self, object_name: str) -> list[tuple[ObjectDef, FieldDef]]:
+        """Lookups (in other objects or the same one) that point at ``object_name``."""
+        return [(o, f) for o in self.objects for f in o.lookups if f.target == object_name]

@@ -1,0 +1,1 @@
+"""Record tables, queries and value handling derived from metadata."""

@@ -1,0 +1,209 @@
+"""Compile the generated API's filters, orderings and keyset pagination to SQL expressions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from tessera.core.errors import ValidationError
+from tessera.model.definitions import FieldDef, ObjectDef
+from tessera.model.field_types import registry
+from tessera.model.records.tables import RecordTables
+
+DIRECTIONS = {
+    "AscNullsFirst": (True, True),
+    "AscNullsLast": (True, False),
+    "DescNullsFirst": (False, True),
+    "DescNullsLast": (False, False),
+}
+
+# System fields of every object, as (api name, column, scalar used for filters).
+SYSTEM_FILTER_FIELDS: dict[str, tuple[str, str]] = {
+    "id": ("id", "ID"),
+    "createdAt": ("created_at", "DateTime"),
+    "updatedAt": ("updated_at", "DateTime"),
+    "createdBy": ("created_by", "ID"),
+    "updatedBy": ("updated_by", "ID"),
+    "owner": ("owner_id", "ID"),
+    "version": ("version", "Int"),
+}
+SYSTEM_SORT_FIELDS = ("id", "createdAt", "updatedAt", "version")
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    column: sa.ColumnElement[Any]
+    ascending: bool
+    nulls_first: bool
+    label: str
+
+    def clause(self, reverse: bool = False) -> sa.ColumnElement[Any]:
+        ascending = self.ascending != reverse
+        nulls_first = self.nulls_first != reverse
+        ordered = self.column.asc() if ascending else self.column.desc()
+        return ordered.nulls_first() if nulls_first else ordered.nulls_last()
+
+
+class QueryCompiler:
+    """Builds WHERE and ORDER BY clauses for one tenant metadata version and one dialect."""
+
+    def __init__(self, tables: RecordTables, dialect: str) -> None:
+        self.tables = tables
+        self.dialect = dialect
+
+    # --- filters --------------------------------------------------------------------------
+    def where(self, obj: ObjectDef, filter_: Mapping[str, Any] | None, path: str = "filter") -> sa.ColumnElement[bool]:
+        table = self.tables.table(obj.name)
+        live = table.c.deleted_at.is_(None)
+        if not filter_:
+            return live
+        return sa.and_(live, self._filter(obj, table, filter_, path))
+
+    def _filter(self, obj: ObjectDef, table: sa.Table, filter_: Mapping[str, Any], path: str) -> sa.ColumnElement[bool]:
+        clauses: list[sa.ColumnElement[bool]] = []
+        for key, value in filter_.items():
+            if value is None:
+                continue
+            where = f"{path}.{key}"
+            if key == "and":
+                clauses.append(sa.and_(sa.true(), *[self._filter(obj, table, f, where) for f in value]))
+            elif key == "or":
+                clauses.append(sa.or_(sa.false(), *[self._filter(obj, table, f, where) for f in value]))
+            elif key == "not":
+                clauses.append(sa.not_(self._filter(obj, table, value, where)))
+            elif key in SYSTEM_FILTER_FIELDS:
+                column, scalar = SYSTEM_FILTER_FIELDS[key]
+                clauses.append(self._system_condition(table.c[column], scalar, value, where))
+            else:
+                field = obj.field(key)
+                if field is None:
+                    raise ValidationError(f"{obj.name} has no field '{key}'", field=where)
+                clauses.append(self._field_condition(obj, table, field, value, where))
+        return sa.and_(sa.true(), *clauses)
+
+    def _field_condition(
+        self, obj: ObjectDef, table: sa.Table, field: FieldDef, ops: Mapping[str, Any], where: str
+    ) -> sa.ColumnElement[bool]:
+        column = table.c[field.column_name]
+        if field.is_lookup and field.target and not set(ops) <= {"eq", "neq", "in", "notIn", "isNull"}:
+            target = self.tables.meta.object(field.target)
+            assert target is not None
+            target_table = self.tables.table(target.name)
+            inner = sa.select(target_table.c.id).where(self.where(target, ops, where))
+            return column.in_(inner)
+        field_type = registry().of(field)
+        clauses = []
+        for op, value in ops.items():
+            if value is None and op != "isNull":
+                continue
+            if op not in field_type.operators:
+                raise ValidationError(f"operator '{op}' does not apply to {field.type} field '{field.name}'", field=where)
+            clauses.append(self._operator(column, field, op, value, f"{where}.{op}"))
+        return sa.and_(sa.true(), *clauses)
+
+    def _operator(self, column: sa.ColumnElement[Any], field: FieldDef, op: str, value: Any, where: str) -> sa.ColumnElement[bool]:
+        field_type = registry().of(field)
+
+        def parse(v: Any) -> Any:
+            try:
+                return field_type.parse(field, v) if field_type.writable else v
+            except ValidationError as exc:
+                raise ValidationError(exc.message, field=where) from None
+
+        if op == "isNull":
+            return column.is_(None) if value else column.is_not(None)
+        if op == "contains" and field_type.is_list:
+            return self._json_array_contains(column, parse([value])[0])
+        if op in {"contains", "startsWith"}:
+            pattern = _escape_like(str(value))
+            pattern = f"%{pattern}%" if op == "contains" else f"{pattern}%"
+            return sa.func.lower(column).like(sa.func.lower(sa.literal(pattern)), escape="\\")
+        if op in {"in", "notIn"}:
+            values = [parse(v) for v in value]
+            return column.in_(values) if op == "in" else sa.or_(column.not_in(values), column.is_(None))
+        parsed = parse(value)
+        if op == "eq":
+            return column == parsed
+        if op == "neq":
+            return sa.or_(column != parsed, column.is_(None))
+        return {"gt": column > parsed, "gte": column >= parsed, "lt": column < parsed, "lte": column <= parsed}[op]
+
+    def _system_condition(self, column: sa.ColumnElement[Any], scalar: str, ops: Mapping[str, Any], where: str) -> sa.ColumnElement[bool]:
+        clauses = []
+        for op, value in ops.items():
+            if value is None and op != "isNull":
+                continue
+            allowed = {"eq", "neq", "in", "notIn", "isNull"} if scalar == "ID" else {
+                "eq", "neq", "gt", "gte", "lt", "lte", "in", "notIn", "isNull"}
+            if op not in allowed:
+                raise ValidationError(f"operator '{op}' does not apply here", field=f"{where}.{op}")
+            if op == "isNull":
+                clauses.append(column.is_(None) if value else column.is_not(None))
+            elif op == "in":
+                clauses.append(column.in_(list(value)))
+            elif op == "notIn":
+                clauses.append(column.not_in(list(value)))
+            else:
+                clauses.append({
+                    "eq": column == value, "neq": column != value, "gt": column > value,
+                    "gte": column >= value, "lt": column < value, "lte": column <= value,
+                }[op])
+        return sa.and_(sa.true(), *clauses)
+
+    def _json_array_contains(self, column: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
+        if self.dialect == "sqlite":
+            each = sa.func.json_each(column).table_valued("value")
+            return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == value))
+        as_jsonb = sa.cast(column, postgresql.JSONB)
+        return as_jsonb.contains(sa.cast(sa.literal(json.dumps([value])), postgresql.JSONB))
+
+    # --- ordering -------------------------------------------------------------------------
+    def order_keys(self, obj: ObjectDef, order_by: Sequence[Mapping[str, str]] | None) -> list[OrderKey]:
+        table = self.tables.table(obj.name)
+        keys: list[OrderKey] = []
+        for index, item in enumerate(order_by or ()):
+            entries = [(k, v) for k, v in item.items() if v is not None]
+            if len(entries) != 1:
+                raise ValidationError("each orderBy entry names exactly one field", field=f"orderBy.{index}")
+            name, direction = entries[0]
+            ascending, nulls_first = DIRECTIONS[direction]
+            if name in SYSTEM_FILTER_FIELDS and name in SYSTEM_SORT_FIELDS:
+                column = table.c[SYSTEM_FILTER_FIELDS[name][0]]
+            else:
+                field = obj.field(name)
+                if field is None or not registry().of(field).sortable:
+                    raise ValidationError(f"cannot sort {obj.name} by '{name}'", field=f"orderBy.{index}")
+                column = table.c[field.column_name]
+            if name == "id":
+                keys.append(OrderKey(column, ascending, nulls_first, "id"))
+                return keys
+            keys.append(OrderKey(column, ascending, nulls_first, name))
+        keys.append(OrderKey(table.c.id, True, False, "id"))
+        return keys
+
+    @staticmethod
+    def after(keys: Sequence[OrderKey], values: Sequence[Any], reverse: bool = False) -> sa.ColumnElement[bool]:
+        """Rows strictly after ``values`` in the order of ``keys`` (or before, when ``reverse``)."""
+        key, value = keys[0], values[0]
+        rest = keys[1:]
+        ascending = key.ascending != reverse
+        nulls_first = key.nulls_first != reverse
+        col = key.column
+        tail = QueryCompiler.after(rest, values[1:], reverse) if rest else sa.false()
+        if value is None:
+            same = sa.and_(col.is_(None), tail)
+            return sa.or_(same, col.is_not(None)) if nulls_first else same
+        beyond = col > value if ascending else col < value
+        parts = [beyond, sa.and_(col == value, tail)]
+        if not nulls_first:
+            parts.append(col.is_(None))
+        return sa.or_(*parts)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,123 @@
+"""The metadata registry: a tenant's definitions as immutable objects, cached by metadata version."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
+
+import sqlalchemy as sa
+
+from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata
+from tessera.model.records.tables import RecordTables
+from tessera.storage.system_tables import field_defs, object_defs, tenants
+
+
+@dataclass(frozen=True)
+class TenantRef:
+    """Which tenant a request or job works for."""
+
+    id: str
+    slug: str
+    schema_name: str
+    metadata_version: int
+
+
+class TenantModel:
+    """Definitions plus the SQL tables derived from them, for one metadata version."""
+
+    def __init__(self, meta: TenantMetadata) -> None:
+        self.meta = meta
+
+    @cached_property
+    def tables(self) -> RecordTables:
+        return RecordTables(self.meta)
+
+
+def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = None) -> TenantMetadata:
+    """Read every object and field definition of ``tenant`` (inside the caller's transaction)."""
+    objects = conn.execute(
+        sa.select(object_defs).where(object_defs.c.tenant_id == tenant.id).order_by(object_defs.c.created_at, object_defs.c.name)
+    ).mappings().all()
+    fields = conn.execute(
+        sa.select(field_defs)
+        .where(field_defs.c.tenant_id == tenant.id)
+        .order_by(field_defs.c.object_id, field_defs.c.position, field_defs.c.name)
+    ).mappings().all()
+    by_object: dict[str, list[FieldDef]] = {}
+    for row in fields:
+        by_object.setdefault(row["object_id"], []).append(
+            FieldDef(
+                id=row["id"],
+                name=row["name"],
+                type=row["type"],
+                column_name=row["column_name"],
+                labels=MappingProxyType(dict(row["labels"] or {})),
+                description=_labels(row["description"]),
+                help_text=_labels(row["help_text"]),
+                required=row["required"],
+                unique=row["is_unique"],
+                indexed=row["indexed"],
+                read_only=row["read_only"],
+                default_value=row["default_value"],
+                options=MappingProxyType(dict(row["options"] or {})),
+                position=row["position"],
+                origin=row["origin"],
+            )
+        )
+    return TenantMetadata(
+        tenant_slug=tenant.slug,
+        schema_name=tenant.schema_name,
+        version=version if version is not None else tenant.metadata_version,
+        objects=tuple(
+            ObjectDef(
+                id=row["id"],
+                name=row["name"],
+                plural_name=row["plural_name"],
+                table_name=row["table_name"],
+                labels=MappingProxyType(dict(row["labels"] or {})),
+                plural_labels=MappingProxyType(dict(row["plural_labels"] or {})),
+                description=_labels(row["description"]),
+                origin=row["origin"],
+                fields=tuple(by_object.get(row["id"], ())),
+            )
+            for row in objects
+        ),
+    )
+
+
+def _labels(value: dict[str, str] | None) -> MappingProxyType[str, str] | None:
+    return MappingProxyType(dict(value)) if value else None
+
+
+class ModelCache:
+    """Per-process cache of ``TenantModel`` by (tenant id, metadata version), bounded LRU."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, int], TenantModel] = OrderedDict()
+
+    def get(self, conn: sa.Connection, tenant: TenantRef) -> TenantModel:
+        key = (tenant.id, tenant.metadata_version)
+        with self._lock:
+            model = self._items.get(key)
+            if model is not None:
+                self._items.move_to_end(key)
+                return model
+        meta = load_metadata(conn, tenant)
+        # NOTE: a change may commit between reading the version and the definitions; only a
+        # load bracketed by the same version on both sides may be cached under that version.
+        now = conn.execute(
+            sa.select(tenants.c.metadata_version).where(tenants.c.id == tenant.id)
+        ).scalar_one()
+        if now != tenant.metadata_version:
+            return self.get(conn, TenantRef(tenant.id, tenant.slug, tenant.schema_name, now))
+        model = TenantModel(meta)
+        with self._lock:
+            self._items[key] = model
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return model

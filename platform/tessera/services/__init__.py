@@ -1,0 +1,1 @@
+"""Services: the use cases, and the only code that writes."""

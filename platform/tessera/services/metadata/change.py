@@ -1,0 +1,74 @@
+"""The harness of a metadata change: one transaction, a version bump, fresh definitions, DDL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from tessera.core.errors import NotFound
+from tessera.model.definitions import ObjectDef, TenantMetadata
+from tessera.model.registry import TenantRef, load_metadata
+from tessera.model.records.tables import RecordTables
+from tessera.services.runtime import Actor, Runtime
+from tessera.storage.ddl import DDL, in_metadata_transaction
+from tessera.storage.system_tables import tenants
+
+T = TypeVar("T")
+
+
+@dataclass
+class Change:
+    """What a change step works with, all bound to the change's transaction."""
+
+    conn: sa.Connection
+    tenant: TenantRef
+    meta: TenantMetadata
+    ddl: DDL
+    version: int
+
+    @property
+    def foreign_keys(self) -> bool:
+        return self.conn.dialect.name != "sqlite"
+
+    def tables(self, meta: TenantMetadata | None = None) -> RecordTables:
+        return RecordTables(meta or self.meta, foreign_keys=self.foreign_keys)
+
+    def object(self, name: str, *, field: str = "object") -> ObjectDef:
+        obj = self.meta.object(name)
+        if obj is None:
+            raise NotFound(f"no object '{name}'", field=field)
+        return obj
+
+    def reload(self) -> TenantMetadata:
+        self.meta = load_metadata(self.conn, self.tenant, self.version)
+        return self.meta
+
+
+def begin_change(conn: sa.Connection, tenant: TenantRef) -> Change:
+    """Start a change inside ``conn``'s transaction by bumping the tenant's metadata version.
+
+    The bump comes first: its row lock serialises the metadata changes of one tenant.
+    """
+    conn.execute(
+        sa.update(tenants).where(tenants.c.id == tenant.id).values(metadata_version=tenants.c.metadata_version + 1)
+    )
+    version = conn.execute(sa.select(tenants.c.metadata_version).where(tenants.c.id == tenant.id)).scalar_one()
+    return Change(conn, tenant, load_metadata(conn, tenant, version), DDL(conn, tenant.schema_name), version)
+
+
+def run_change(rt: Runtime, actor: Actor, step: Callable[[Change], T]) -> T:
+    """Apply ``step`` atomically: definitions, DDL and the new metadata version commit together."""
+    tenant = actor.tenant
+
+    def work(conn: sa.Connection) -> T:
+        return step(begin_change(conn, tenant))
+
+    return in_metadata_transaction(
+        rt.db.tenant(tenant.schema_name),
+        work,
+        lock_timeout_ms=rt.config.ddl_lock_timeout_ms,
+        retries=rt.config.ddl_retries,
+    )

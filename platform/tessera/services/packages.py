@@ -1,0 +1,136 @@
+"""YAML metadata packages: apply a package to a tenant in one transaction, export a tenant's metadata.
+
+A package is a directory with ``package.yaml`` (listing its objects in order) and one
+``<object>.yaml`` per object, or a single file holding ``objects: [...]``, or a single object.
+Applying is idempotent: existing objects and fields are updated to match, missing ones created.
+``export`` and ``apply`` round-trip exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tessera.core.errors import ValidationError
+from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata
+from tessera.services.metadata.change import Change, run_change
+from tessera.services.metadata.fields import add_field_in, candidate_field, update_field_in
+from tessera.services.metadata.objects import candidate_object, create_object_in, update_object_in
+from tessera.services.runtime import Actor, Runtime
+
+FIELD_FLAGS = (("required", "required"), ("unique", "unique"), ("indexed", "indexed"), ("read_only", "readOnly"))
+
+
+def standard_package_dir() -> Path:
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[3] / "metadata" / "standard", here.parents[1] / "_metadata" / "standard"):
+        if (candidate / "package.yaml").exists():
+            return candidate
+    raise FileNotFoundError("cannot find the standard metadata package")
+
+
+def read_package(path: Path) -> list[dict[str, Any]]:
+    """The object definitions of a package directory or file, in installation order."""
+    if path.is_dir():
+        manifest = _yaml(path / "package.yaml")
+        names = manifest.get("objects") or []
+        return [_yaml(path / f"{name}.yaml") for name in names]
+    document = _yaml(path)
+    if "objects" in document:
+        return list(document["objects"])
+    return [document]
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValidationError(f"package file {path} does not exist", field="file") from None
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{path.name}: not valid YAML: {exc}", field="file") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path.name}: expected a mapping at the top level", field="file")
+    return data
+
+
+def apply_package(rt: Runtime, actor: Actor, objects: list[dict[str, Any]], *, origin: str = "custom") -> dict[str, int]:
+    return run_change(rt, actor, lambda change: apply_package_in(change, objects, origin=origin))
+
+
+def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: str) -> dict[str, int]:
+    """Create or update every object and field of the package; counts what changed.
+
+    Objects are created first and fields second, so lookups may point at any object of the
+    package, including cycles (account ⇄ contact).
+    """
+    counts = {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0}
+    for index, spec in enumerate(objects):
+        if not isinstance(spec, dict) or not spec.get("name"):
+            raise ValidationError(f"objects.{index}: an object needs a name", field=f"objects.{index}")
+        header = {k: v for k, v in spec.items() if k != "fields"}
+        existing = change.meta.object(spec["name"])
+        if existing is None:
+            create_object_in(change, header, origin=origin)
+            counts["objectsCreated"] += 1
+        elif _object_header(existing) != _object_header(candidate_object(header)):
+            update_object_in(change, header)
+            counts["objectsUpdated"] += 1
+    for spec in objects:
+        name = spec["name"]
+        for field in spec.get("fields") or []:
+            obj = change.meta.by_name[name]
+            current = obj.field(field.get("name", ""))
+            try:
+                if current is None:
+                    add_field_in(change, {**field, "object": name}, origin=origin)
+                    counts["fieldsCreated"] += 1
+                elif export_field(current) != export_field(candidate_field(obj, field, origin=current.origin)):
+                    update_field_in(change, {**field, "object": name})
+                    counts["fieldsUpdated"] += 1
+            except ValidationError as exc:
+                exc.message = f"{name}.{field.get('name')}: {exc.message}"
+                exc.args = (exc.message,)
+                raise
+    return counts
+
+
+def _object_header(obj: ObjectDef) -> dict[str, Any]:
+    data = export_object(obj)
+    data.pop("fields")
+    return data
+
+
+def export_field(field: FieldDef) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": field.name, "type": field.type, "label": dict(field.labels)}
+    if field.description:
+        data["description"] = dict(field.description)
+    if field.help_text:
+        data["helpText"] = dict(field.help_text)
+    for attr, key in FIELD_FLAGS:
+        if getattr(field, attr) and not (key == "readOnly" and field.type == "AUTO_NUMBER"):
+            data[key] = True
+    if field.default_value is not None:
+        data["defaultValue"] = field.default_value
+    data.update(dict(field.options))
+    return data
+
+
+def export_object(obj: ObjectDef) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": obj.name,
+        "pluralName": obj.plural_name,
+        "label": dict(obj.labels),
+        "pluralLabel": dict(obj.plural_labels),
+    }
+    if obj.description:
+        data["description"] = dict(obj.description)
+    data["fields"] = [export_field(f) for f in obj.fields]
+    return data
+
+
+def export_metadata(meta: TenantMetadata) -> str:
+    """The tenant's objects as one YAML document (``objects: [...]``), in creation order."""
+    document = {"objects": [export_object(o) for o in meta.objects]}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,68 @@
+"""The runtime a process works with: configuration, database engines and the metadata cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from tessera.core.config import Config
+from tessera.core.errors import NotFound
+from tessera.model.registry import ModelCache, TenantModel, TenantRef
+from tessera.storage.engines import Database
+from tessera.storage.system_tables import tenants
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is doing something: a user of a tenant (system work uses ``user_id=None``)."""
+
+    tenant: TenantRef
+    user_id: str | None
+    channel: str = "api"
+
+
+class Runtime:
+    """Shared by all requests and jobs of a process; build once per process."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.db = Database(config)
+        self.models = ModelCache()
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.config.is_sqlite else "postgresql"
+
+    def tenant(self, slug: str) -> TenantRef:
+        with self.db.system.connect() as conn:
+            ref = tenant_ref(conn, slug=slug)
+        if ref is None:
+            raise NotFound(f"no tenant '{slug}'", field="tenant")
+        return ref
+
+    def model(self, conn: sa.Connection, tenant: TenantRef) -> TenantModel:
+        return self.models.get(conn, tenant)
+
+    @contextmanager
+    def read(self, tenant: TenantRef) -> Iterator[sa.Connection]:
+        """A connection to the tenant's data for reading (one transaction, rolled back at the end)."""
+        with self.db.tenant(tenant.schema_name).connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self, tenant: TenantRef) -> Iterator[sa.Connection]:
+        with self.db.tenant(tenant.schema_name).begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def tenant_ref(conn: sa.Connection, *, slug: str | None = None, tenant_id: str | None = None) -> TenantRef | None:
+    query = sa.select(tenants.c.id, tenants.c.slug, tenants.c.schema_name, tenants.c.metadata_version)
+    query = query.where(tenants.c.slug == slug) if slug is not None else query.where(tenants.c.id == tenant_id)
+    row = conn.execute(query).first()
+    return TenantRef(*row) if row else None

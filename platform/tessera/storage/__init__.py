@@ -1,0 +1,1 @@
+"""Storage: engines, tenancy, system tables, runtime DDL and transactions."""
