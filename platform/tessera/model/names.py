@@ -30,8 +30,8 @@ SQL_KEYWORDS = frozenset(
 GRAPHQL_RESERVED = frozenset(
     {
         "query", "mutation", "subscription", "schema", "node", "nodes", "edges", "cursor",
-        "pageInfo", "totalCount", "typename", "and", "or", "not", "objects", "object",
-        "fieldTypes", "me", "tenant",
+        "pageInfo", "totalCount", "typename", "and", "or", "not", "isNull", "objects", "object",
+        "fieldTypes", "me", "tenant", "field", "fields",
     }
 )
 

@@ -67,7 +67,7 @@ class IntegerType(FieldType):
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         lo, hi = field.opt("min"), field.opt("max")
         bounds = validate.Range(
-            lo if lo is not None else -(2**53), hi if hi is not None else 2**53
+            lo if lo is not None else -(2**31), hi if hi is not None else 2**31 - 1
         )
         return ma.fields.Integer(strict=True, validate=bounds)
 

@@ -90,12 +90,8 @@ class QueryCompiler:
         self, obj: ObjectDef, table: sa.Table, field: FieldDef, ops: Mapping[str, Any], where: str
     ) -> sa.ColumnElement[bool]:
         column = table.c[field.column_name]
-        if field.is_lookup and field.target and not set(ops) <= {"eq", "neq", "in", "notIn", "isNull"}:
-            target = self.tables.meta.object(field.target)
-            assert target is not None
-            target_table = self.tables.table(target.name)
-            inner = sa.select(target_table.c.id).where(self.where(target, ops, where))
-            return column.in_(inner)
+        if field.is_lookup:
+            return self._lookup_condition(field, column, ops, where)
         field_type = registry().of(field)
         clauses = []
         for op, value in ops.items():
@@ -104,6 +100,29 @@ class QueryCompiler:
             if op not in field_type.operators:
                 raise ValidationError(f"operator '{op}' does not apply to {field.type} field '{field.name}'", field=where)
             clauses.append(self._operator(column, field, op, value, f"{where}.{op}"))
+        return sa.and_(sa.true(), *clauses)
+
+    def _lookup_condition(
+        self, field: FieldDef, column: sa.ColumnElement[Any], ops: Mapping[str, Any], where: str
+    ) -> sa.ColumnElement[bool]:
+        """A lookup filters by the target's fields; ``isNull`` and ``id`` apply to the column itself."""
+        target = self.tables.meta.object(field.target or "")
+        assert target is not None
+        clauses = []
+        nested = {}
+        for key, value in ops.items():
+            if value is None:
+                continue
+            if key == "isNull":
+                clauses.append(column.is_(None) if value else column.is_not(None))
+            elif key == "id":
+                clauses.append(self._system_condition(column, "ID", value, f"{where}.id"))
+            else:
+                nested[key] = value
+        if nested:
+            target_table = self.tables.table(target.name)
+            inner = sa.select(target_table.c.id).where(self.where(target, nested, where))
+            clauses.append(column.in_(inner))
         return sa.and_(sa.true(), *clauses)
 
     def _operator(self, column: sa.ColumnElement[Any], field: FieldDef, op: str, value: Any, where: str) -> sa.ColumnElement[bool]:

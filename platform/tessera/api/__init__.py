@@ -1,0 +1,1 @@
+"""The web API: the GraphQL endpoint (metadata half and generated data half) and web blueprints."""

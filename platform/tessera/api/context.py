@@ -1,0 +1,51 @@
+"""What a GraphQL request works with: the runtime, the caller and the tenant's model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from tessera.model.registry import TenantModel
+from tessera.services.records.read import RecordReader
+from tessera.services.runtime import Actor, Runtime
+from tessera.services.tokens import Principal
+
+
+@dataclass
+class RequestContext:
+    rt: Runtime
+    principal: Principal
+    model: TenantModel
+    locale: str | None = None
+    _conn: sa.Connection | None = field(default=None, repr=False)
+    _reader: RecordReader | None = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.principal.tenant, self.principal.user_id, "api")
+
+    @property
+    def reader(self) -> RecordReader:
+        """A reader on one connection for the whole request (opened on first use)."""
+        if self._reader is None:
+            self._conn = self.rt.db.tenant(self.principal.tenant.schema_name).connect()
+            self._reader = RecordReader(self._conn, self.model, self.rt.config.limits)
+        return self._reader
+
+    def end_read(self) -> None:
+        """Close the read connection, e.g. before a write, so the next read sees committed data."""
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._reader = None
+
+    def close(self) -> None:
+        self.end_read()
+
+    def __enter__(self) -> RequestContext:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""The generated data API: record types, filters, inputs, queries and mutations per tenant."""

@@ -1,0 +1,115 @@
+"""The GraphQL endpoint: ``POST /graphql`` (single or batched operations), GraphiQL on ``GET``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from graphql import ExecutionResult, execute
+
+from tessera.api.context import RequestContext
+from tessera.api.documents import DocumentCache, InvalidDocument
+from tessera.api.errors import error_payload, request_error
+from tessera.api.execution import TesseraExecutionContext
+from tessera.api.graphiql import GRAPHIQL_HTML
+from tessera.api.schema import SchemaCache
+from tessera.core.errors import LimitExceeded, TesseraError, Unauthenticated, ValidationError
+from tessera.core.logging import log
+from tessera.services.runtime import Runtime
+from tessera.services.tokens import authenticate
+
+logger = logging.getLogger("tessera.graphql")
+blueprint = Blueprint("graphql", __name__)
+
+
+class GraphQLService:
+    """Per-process state of the endpoint: schema and document caches."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.schemas = SchemaCache()
+        self.documents = DocumentCache(rt.config.limits.document_cache_size)
+
+    def run(self, ctx: RequestContext, operation: Any) -> dict[str, Any]:
+        if not isinstance(operation, dict) or not isinstance(operation.get("query"), str):
+            return {"errors": [request_error(ValidationError("each operation needs a 'query' string", field="query"))]}
+        variables = operation.get("variables") or {}
+        if not isinstance(variables, dict):
+            return {"errors": [request_error(ValidationError("'variables' must be an object", field="variables"))]}
+        schema = self.schemas.get(ctx.model.meta, ctx.principal.tenant.id).graphql_schema
+        try:
+            document = self.documents.get(schema, operation["query"], self.rt.config.limits)
+        except LimitExceeded as exc:
+            return {"errors": [request_error(exc)]}
+        except InvalidDocument as exc:
+            return {"errors": [error_payload(e) for e in exc.errors]}
+        result = execute(
+            schema, document, context_value=ctx, variable_values=variables,
+            operation_name=operation.get("operationName"), execution_context_class=TesseraExecutionContext,
+        )
+        assert isinstance(result, ExecutionResult)
+        response: dict[str, Any] = {}
+        if result.errors:
+            response["errors"] = [error_payload(e) for e in result.errors]
+        response["data"] = result.data
+        return response
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), status=status, mimetype="application/json")
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+@blueprint.get("/graphql")
+def graphiql() -> Response:
+    return Response(GRAPHIQL_HTML, mimetype="text/html")
+
+
+@blueprint.post("/graphql")
+def graphql_endpoint() -> Response:
+    service: GraphQLService = current_app.extensions["tessera.graphql"]
+    rt = service.rt
+    limits = rt.config.limits
+    started = time.perf_counter()
+    length = request.content_length
+    if length is None or length > limits.max_body_bytes:
+        # NOTE: checked before reading the body, so an oversized request costs nothing to refuse.
+        exc = LimitExceeded(f"request body must be at most {limits.max_body_bytes} bytes and declare its length")
+        return _json({"errors": [request_error(exc)]}, 413)
+    try:
+        with rt.db.system.connect() as conn:
+            principal = authenticate(conn, _bearer())
+            model = rt.model(conn, principal.tenant)
+    except Unauthenticated as exc:
+        return _json({"errors": [request_error(exc)]}, 401)
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except (ValueError, UnicodeDecodeError):
+        return _json({"errors": [request_error(ValidationError("the body is not valid JSON", field="body"))]}, 400)
+    batch = isinstance(body, list)
+    operations = body if batch else [body]
+    if batch and not 1 <= len(operations) <= limits.max_batch_operations:
+        exc = LimitExceeded(f"a batch holds 1 to {limits.max_batch_operations} operations")
+        return _json({"errors": [request_error(exc)]}, 400)
+    locale = request.headers.get("Accept-Language", "")[:2] or None
+    results = []
+    with RequestContext(rt, principal, model, locale=locale) as ctx:
+        for operation in operations:
+            try:
+                results.append(service.run(ctx, operation))
+            except TesseraError as exc:
+                results.append({"errors": [request_error(exc)]})
+            finally:
+                ctx.end_read()
+    log(logger, logging.INFO, "graphql", tenant=principal.tenant.slug, operations=len(operations),
+        ms=round((time.perf_counter() - started) * 1000, 1))
+    return _json(results if batch else results[0])

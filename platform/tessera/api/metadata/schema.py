@@ -1,0 +1,208 @@
+"""Queries and mutations of the metadata API: objects and fields."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import graphene
+
+from tessera.api.metadata.types import (
+    FieldDefinition, FieldType, FieldTypeInfo, Label, ObjectDefinition, OnDeleteRule,
+)
+from tessera.api.scalars import JSON
+from tessera.model.definitions import FieldDef, ObjectDef
+from tessera.model.field_types import registry
+from tessera.services import metadata as metadata_service
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, Enum) else value
+
+
+class PicklistOptionInput(graphene.InputObjectType):
+    value = graphene.String(required=True)
+    label = Label()
+    color = graphene.String(description="#rrggbb")
+    active = graphene.Boolean()
+
+
+def _type_options() -> dict[str, Any]:
+    return {
+        "maxLength": graphene.Int(description="TEXT, LONG_TEXT: maximum characters."),
+        "min": graphene.Int(description="INTEGER: smallest value."),
+        "max": graphene.Int(description="INTEGER: largest value."),
+        "precision": graphene.Int(description="NUMBER, CURRENCY, PERCENT: total digits."),
+        "scale": graphene.Int(description="NUMBER, CURRENCY, PERCENT: digits after the point."),
+        "options": graphene.List(graphene.NonNull(PicklistOptionInput), description="PICKLIST, MULTI_PICKLIST: options in order."),
+        "target": graphene.String(description="LOOKUP: the object looked up."),
+        "onDelete": OnDeleteRule(description="LOOKUP: what deleting the target does (default SET_NULL)."),
+        "format": graphene.String(description="AUTO_NUMBER: e.g. OPP-{00000}."),
+        "startAt": graphene.Int(description="AUTO_NUMBER: first number."),
+    }
+
+
+def _field_input(name: str, *, create: bool) -> type[graphene.InputObjectType]:
+    attrs: dict[str, Any] = {
+        "object": graphene.String(required=True, description="The object's name."),
+        "name": graphene.String(required=True),
+        "label": Label(),
+        "type": FieldType(required=create),
+        "description": Label(),
+        "helpText": Label(),
+        "required": graphene.Boolean(),
+        "unique": graphene.Boolean(),
+        "indexed": graphene.Boolean(),
+        "readOnly": graphene.Boolean(),
+        "defaultValue": JSON(),
+        **_type_options(),
+    }
+    return type(name, (graphene.InputObjectType,), attrs)
+
+
+CreateFieldInput = _field_input("CreateFieldInput", create=True)
+UpdateFieldInput = _field_input("UpdateFieldInput", create=False)
+
+
+class DeleteFieldInput(graphene.InputObjectType):
+    object = graphene.String(required=True)
+    name = graphene.String(required=True)
+    confirm = graphene.Boolean(description="Required when the field holds data: the data is deleted with it.")
+
+
+class CreateObjectInput(graphene.InputObjectType):
+    name = graphene.String(required=True, description="Singular camelCase api name, e.g. salesOrder.")
+    pluralName = graphene.String(required=True, description="Plural api name, e.g. salesOrders.")
+    label = Label()
+    pluralLabel = Label()
+    description = Label()
+    fields = graphene.List(graphene.NonNull(JSON), description="Optional field definitions, as in createField (without object).")
+
+
+class UpdateObjectInput(graphene.InputObjectType):
+    name = graphene.String(required=True)
+    pluralName = graphene.String()
+    label = Label()
+    pluralLabel = Label()
+    description = Label()
+
+
+class DeleteObjectInput(graphene.InputObjectType):
+    name = graphene.String(required=True)
+    confirm = graphene.Boolean(description="Required when the object holds records: they are deleted with it.")
+
+
+def _service_call(fn: Any, info: Any, data: Any) -> Any:
+    ctx = info.context
+    ctx.end_read()
+    return fn(ctx.rt, ctx.actor, _plain(dict(data)))
+
+
+class MetadataQuery(graphene.ObjectType):
+    objects = graphene.List(graphene.NonNull(ObjectDefinition), required=True, description="Every object of the tenant.")
+    object = graphene.Field(ObjectDefinition, name=graphene.String(required=True), description="One object by name.")
+    field_types = graphene.List(graphene.NonNull(FieldTypeInfo), required=True, name="fieldTypes")
+
+    @staticmethod
+    def resolve_objects(root: Any, info: Any) -> list[ObjectDef]:
+        return list(info.context.model.meta.objects)
+
+    @staticmethod
+    def resolve_object(root: Any, info: Any, name: str) -> ObjectDef | None:
+        return info.context.model.meta.object(name)
+
+    @staticmethod
+    def resolve_field_types(root: Any, info: Any) -> list[dict[str, Any]]:
+        types = registry()
+        return [
+            {
+                "key": key,
+                "graphql_type": types.get(key).graphql_scalar,
+                "operators": list(types.get(key).operators),
+                "options": list(types.get(key).option_fields),
+                "sortable": types.get(key).sortable,
+                "supports_unique": types.get(key).supports_unique,
+            }
+            for key in types.keys()
+        ]
+
+
+class CreateObject(graphene.Mutation):
+    class Arguments:
+        input = CreateObjectInput(required=True)
+
+    Output = graphene.NonNull(ObjectDefinition)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> ObjectDef:
+        return _service_call(metadata_service.create_object, info, input)
+
+
+class UpdateObject(graphene.Mutation):
+    class Arguments:
+        input = UpdateObjectInput(required=True)
+
+    Output = graphene.NonNull(ObjectDefinition)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> ObjectDef:
+        return _service_call(metadata_service.update_object, info, input)
+
+
+class DeleteObject(graphene.Mutation):
+    class Arguments:
+        input = DeleteObjectInput(required=True)
+
+    Output = graphene.NonNull(ObjectDefinition)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> ObjectDef:
+        ctx = info.context
+        ctx.end_read()
+        return metadata_service.delete_object(ctx.rt, ctx.actor, input["name"], confirm=bool(input.get("confirm")))
+
+
+class CreateField(graphene.Mutation):
+    class Arguments:
+        input = CreateFieldInput(required=True)
+
+    Output = graphene.NonNull(FieldDefinition)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> FieldDef:
+        return _service_call(metadata_service.create_field, info, input)
+
+
+class UpdateField(graphene.Mutation):
+    class Arguments:
+        input = UpdateFieldInput(required=True)
+
+    Output = graphene.NonNull(FieldDefinition)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> FieldDef:
+        return _service_call(metadata_service.update_field, info, input)
+
+
+class DeleteField(graphene.Mutation):
+    class Arguments:
+        input = DeleteFieldInput(required=True)
+
+    Output = graphene.NonNull(FieldDefinition)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, input: Any) -> FieldDef:
+        return _service_call(metadata_service.delete_field, info, input)
+
+
+class MetadataMutation(graphene.ObjectType):
+    create_object = CreateObject.Field(name="createObject", description="Define an object and create its table.")
+    update_object = UpdateObject.Field(name="updateObject", description="Change an object's plural name, labels or description.")
+    delete_object = DeleteObject.Field(name="deleteObject", description="Delete an object, its table and its records.")
+    create_field = CreateField.Field(name="createField", description="Add a field (a column) to an object.")
+    update_field = UpdateField.Field(name="updateField", description="Change a field; unsafe type changes are refused.")
+    delete_field = DeleteField.Field(name="deleteField", description="Delete a field and its column.")

@@ -1,0 +1,271 @@
+"""The record write path: validate by field type, check lookups and uniqueness, write atomically.
+
+Every write (GraphQL, bulk, packages' sample data, later imports and connectors) goes through
+``RecordWriter``, so every rule holds on every path.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from tessera.core.clock import utcnow
+from tessera.core.config import Limits
+from tessera.core.errors import Conflict, LimitExceeded, NotFound, ValidationError, ValidationErrors
+from tessera.core.ids import is_uuid, new_id
+from tessera.model.definitions import FieldDef, ObjectDef
+from tessera.model.field_types import registry
+from tessera.model.registry import TenantModel
+from tessera.services.metadata.sequences import take_numbers
+from tessera.services.runtime import Actor
+from tessera.storage.system_tables import users
+
+MAX_REPORTED_ERRORS = 20
+
+
+class RecordWriter:
+    """Writes for one transaction of one actor."""
+
+    def __init__(self, conn: sa.Connection, model: TenantModel, actor: Actor, limits: Limits) -> None:
+        self.conn = conn
+        self.meta = model.meta
+        self.tables = model.tables
+        self.actor = actor
+        self.limits = limits
+
+    def _object(self, name: str) -> ObjectDef:
+        obj = self.meta.object(name)
+        if obj is None:
+            raise NotFound(f"no object '{name}'", field="object")
+        return obj
+
+    # --- create ---------------------------------------------------------------------------
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Insert all rows or none; returns their ids in input order."""
+        obj = self._object(object_name)
+        if len(rows) > self.limits.max_bulk_rows:
+            raise LimitExceeded(f"at most {self.limits.max_bulk_rows} records per call", field="data")
+        bulk = len(rows) != 1
+        errors: list[ValidationError] = []
+        values: list[dict[str, Any]] = []
+        for index, data in enumerate(rows):
+            try:
+                values.append(self._prepare(obj, data, creating=True))
+            except ValidationErrors as exc:
+                errors.extend(_at(e, index if bulk else None) for e in exc.errors)
+        self._raise(errors)
+        self._check_references(obj, values, [None] * len(values), bulk)
+        self._check_unique(obj, values, [None] * len(values), bulk)
+        now = utcnow()
+        ids = [new_id() for _ in values]
+        for field in obj.fields:
+            if field.type == "AUTO_NUMBER":
+                numbers = take_numbers(self.conn, self.actor.tenant, obj, field, len(values))
+                for row, number in zip(values, numbers, strict=True):
+                    row[field.column_name] = number
+        columns = [f.column_name for f in obj.fields]
+        records = []
+        for record_id, row in zip(ids, values, strict=True):
+            owner = row.pop("owner_id", None) or self.actor.user_id
+            record = {name: row.get(name) for name in columns}
+            record.update(
+                id=record_id, created_at=now, updated_at=now, created_by=self.actor.user_id,
+                updated_by=self.actor.user_id, owner_id=owner, version=1, deleted_at=None,
+            )
+            records.append(record)
+        if records:
+            self.conn.execute(self.tables.table(obj.name).insert(), records)
+        return ids
+
+    # --- update ---------------------------------------------------------------------------
+    def update(self, object_name: str, record_id: str, data: Mapping[str, Any], expected_version: int | None = None) -> str:
+        obj = self._object(object_name)
+        table = self.tables.table(obj.name)
+        query = sa.select(table.c.id, table.c.version).where(table.c.id == record_id, table.c.deleted_at.is_(None))
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        current = self.conn.execute(query).first() if is_uuid(record_id) else None
+        if current is None:
+            raise NotFound(f"no {obj.name} with id {record_id}", field="id")
+        if expected_version is not None and expected_version != current.version:
+            raise Conflict(
+                f"{obj.name} {record_id} is at version {current.version}, not {expected_version}: "
+                "it was changed by someone else; reload and retry",
+                field="expectedVersion", currentVersion=current.version,
+            )
+        try:
+            values = self._prepare(obj, data, creating=False)
+        except ValidationErrors as exc:
+            raise exc.errors[0] if len(exc.errors) == 1 else exc from None
+        self._check_references(obj, [values], [record_id], False)
+        self._check_unique(obj, [values], [record_id], False)
+        if "owner_id" in values and values["owner_id"] is None:
+            raise ValidationError("owner cannot be empty", field="owner")
+        values.update(updated_at=utcnow(), updated_by=self.actor.user_id, version=current.version + 1)
+        result = self.conn.execute(
+            table.update().where(table.c.id == record_id, table.c.version == current.version).values(**values)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"{obj.name} {record_id} was changed concurrently; reload and retry", field="expectedVersion")
+        return record_id
+
+    # --- delete ---------------------------------------------------------------------------
+    def delete(self, object_name: str, record_id: str) -> str:
+        """Soft-delete the record and apply each referencing lookup's on-delete rule."""
+        obj = self._object(object_name)
+        table = self.tables.table(obj.name)
+        exists = is_uuid(record_id) and self.conn.execute(
+            sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))
+        ).first()
+        if not exists:
+            raise NotFound(f"no {obj.name} with id {record_id}", field="id")
+        self._delete(obj, [record_id], utcnow(), set())
+        return record_id
+
+    def _delete(self, obj: ObjectDef, ids: list[str], now: Any, seen: set[tuple[str, str]]) -> None:
+        ids = [i for i in ids if (obj.name, i) not in seen]
+        if not ids:
+            return
+        seen.update((obj.name, i) for i in ids)
+        for source, field in self.meta.referencing(obj.name):
+            source_table = self.tables.table(source.name)
+            fk = source_table.c[field.column_name]
+            live = sa.and_(fk.in_(ids), source_table.c.deleted_at.is_(None))
+            if source.name == obj.name:
+                live = sa.and_(live, source_table.c.id.not_in(ids))
+            children = self.conn.execute(sa.select(source_table.c.id).where(live)).scalars().all()
+            if not children:
+                continue
+            rule = field.opt("onDelete", "SET_NULL")
+            if rule == "RESTRICT":
+                raise ValidationError(
+                    f"cannot delete {obj.name} {ids[0] if len(ids) == 1 else ids}: {len(children)} "
+                    f"{source.plural_name} look it up through {source.name}.{field.name} (on delete: restrict)",
+                    field="id", blockedBy=f"{source.name}.{field.name}", records=len(children),
+                )
+            if rule == "SET_NULL":
+                self.conn.execute(
+                    source_table.update().where(source_table.c.id.in_(children)).values(
+                        {fk.name: None, "version": source_table.c.version + 1, "updated_at": now,
+                         "updated_by": self.actor.user_id}
+                    )
+                )
+            else:
+                self._delete(source, list(children), now, seen)
+        table = self.tables.table(obj.name)
+        self.conn.execute(
+            table.update().where(table.c.id.in_(ids)).values(
+                deleted_at=now, version=table.c.version + 1, updated_at=now, updated_by=self.actor.user_id
+            )
+        )
+
+    # --- validation -----------------------------------------------------------------------
+    def _prepare(self, obj: ObjectDef, data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """Parse one input row into column values; collect every problem of the row."""
+        errors: list[ValidationError] = []
+        values: dict[str, Any] = {}
+        types = registry()
+        for key, value in data.items():
+            if key == "owner":
+                if value is not None and not is_uuid(value):
+                    errors.append(ValidationError(f"owner: '{value}' is not a user id", field="owner"))
+                values["owner_id"] = value
+                continue
+            field = obj.field(key)
+            if field is None:
+                errors.append(ValidationError(f"{obj.name} has no field '{key}'", field=key))
+                continue
+            if field.read_only:
+                errors.append(ValidationError(f"{key} is read-only", field=key))
+                continue
+            try:
+                parsed = types.of(field).parse(field, value)
+            except ValidationError as exc:
+                errors.append(exc)
+                continue
+            if parsed is None and field.required:
+                errors.append(ValidationError(f"{key} is required", field=key))
+                continue
+            values[field.column_name] = types.of(field).to_storage(field, parsed)
+        if creating:
+            for field in obj.fields:
+                if field.column_name in values or field.name in data:
+                    continue
+                if field.default_value is not None:
+                    values[field.column_name] = types.of(field).parse(field, field.default_value)
+                elif field.required and field.type != "AUTO_NUMBER":
+                    errors.append(ValidationError(f"{field.name} is required", field=field.name))
+        if values.get("owner_id"):
+            self._check_owner(values["owner_id"], errors)
+        if errors:
+            raise ValidationErrors(errors)
+        return values
+
+    def _check_owner(self, user_id: str, errors: list[ValidationError]) -> None:
+        found = self.conn.execute(
+            sa.select(users.c.id).where(users.c.id == user_id, users.c.tenant_id == self.actor.tenant.id)
+        ).first()
+        if found is None:
+            errors.append(ValidationError(f"owner: no user with id {user_id}", field="owner"))
+
+    def _check_references(self, obj: ObjectDef, rows: list[dict[str, Any]], ids: list[str | None], bulk: bool) -> None:
+        errors: list[ValidationError] = []
+        for field in obj.lookups:
+            wanted = {row[field.column_name] for row in rows if row.get(field.column_name)}
+            if not wanted:
+                continue
+            target = self.tables.table(field.target or "")
+            found = set(self.conn.execute(
+                sa.select(target.c.id).where(target.c.id.in_(sorted(wanted)), target.c.deleted_at.is_(None))
+            ).scalars())
+            for index, row in enumerate(rows):
+                value = row.get(field.column_name)
+                if value and value not in found:
+                    errors.append(_at(ValidationError(
+                        f"{field.name}: no {field.target} with id {value}", field=field.name, value=value
+                    ), index if bulk else None))
+        self._raise(errors)
+
+    def _check_unique(self, obj: ObjectDef, rows: list[dict[str, Any]], ids: list[str | None], bulk: bool) -> None:
+        errors: list[ValidationError] = []
+        table = self.tables.table(obj.name)
+        for field in (f for f in obj.fields if f.unique and f.type != "AUTO_NUMBER"):
+            column = table.c[field.column_name]
+            seen: dict[Any, int] = {}
+            values = defaultdict(list)
+            for index, row in enumerate(rows):
+                value = row.get(field.column_name)
+                if value is None:
+                    continue
+                if value in seen:
+                    errors.append(_at(_duplicate(field, value, f"record {seen[value]} of this call"), index if bulk else None))
+                seen[value] = index
+                values[value].append(index)
+            if not values:
+                continue
+            query = sa.select(column, table.c.id).where(column.in_(list(values)))
+            for value, other_id in self.conn.execute(query):
+                for index in values.get(value, ()):
+                    if ids[index] != other_id:
+                        errors.append(_at(_duplicate(field, value, f"{obj.name} {other_id}"), index if bulk else None))
+        self._raise(errors)
+
+    @staticmethod
+    def _raise(errors: list[ValidationError]) -> None:
+        if errors:
+            raise ValidationErrors(errors[:MAX_REPORTED_ERRORS])
+
+
+def _duplicate(field: FieldDef, value: Any, holder: str) -> ValidationError:
+    return ValidationError(f"{field.name}: value '{value}' is already used by {holder}", field=field.name, value=str(value))
+
+
+def _at(error: ValidationError, index: int | None) -> ValidationError:
+    if index is None:
+        return error
+    error.details["index"] = index
+    error.message = f"data.{index}: {error.message}"
+    return error
