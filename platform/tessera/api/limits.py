@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from graphql.language import (
-    DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode,
-    OperationDefinitionNode, SelectionSetNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
 )
 
 from tessera.core.config import Limits

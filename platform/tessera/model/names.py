@@ -13,17 +13,7 @@ MAX_NAME_LENGTH = 63
 # Words that are keywords in SQL (SQL:2016 reserved words common to SQLite and PostgreSQL) —
 # refused so that generated tables and columns never need a dialect's quoting rules to work.
 SQL_KEYWORDS = frozenset(
-    """
-    all alter analyse analyze and any array as asc asymmetric authorization between binary both case
-    cast check collate collation column concurrently constraint create cross current_catalog
-    current_date current_role current_schema current_time current_timestamp current_user default
-    deferrable desc distinct do drop else end except exists false fetch for foreign freeze from full
-    grant group having ilike in index initially inner insert intersect into is isnull join lateral
-    leading left like limit localtime localtimestamp natural not notnull null offset on only or order
-    outer overlaps placing primary references returning right rowid select session_user similar some
-    symmetric table tablesample then to trailing transaction trigger true union unique update user
-    using values variadic verbose view when where window with
-    """.split()
+    ["all", "alter", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "between", "binary", "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create", "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "drop", "else", "end", "except", "exists", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike", "in", "index", "initially", "inner", "insert", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right", "rowid", "select", "session_user", "similar", "some", "symmetric", "table", "tablesample", "then", "to", "trailing", "transaction", "trigger", "true", "union", "unique", "update", "user", "using", "values", "variadic", "verbose", "view", "when", "where", "window", "with"]
 )
 
 # Names the GraphQL layer itself owns on every schema or every generated type.

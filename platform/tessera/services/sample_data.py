@@ -66,8 +66,8 @@ Vantage Motors Ltd|GB|Coventry|automotive|vantagemotors.co.uk||
 Iberia Renewables S.L.|ES|Madrid|energy|iberiarenew.es||
 Maple Leaf Analytics Inc.|CA|Toronto|technology|mapleleafanalytics.ca||""".splitlines()]
 
-_EN_FIRST = "James Emma Oliver Sophia Lukas Anna Thomas Laura Daniel Claire Pierre Sarah Mark Julia Kenji Elena".split()
-_EN_LAST = "Smith Müller Johnson Schmidt Brown Dubois Wilson Taylor Weber Martin Clarke Tanaka Garcia Young".split()
+_EN_FIRST = ["James", "Emma", "Oliver", "Sophia", "Lukas", "Anna", "Thomas", "Laura", "Daniel", "Claire", "Pierre", "Sarah", "Mark", "Julia", "Kenji", "Elena"]
+_EN_LAST = ["Smith", "Müller", "Johnson", "Schmidt", "Brown", "Dubois", "Wilson", "Taylor", "Weber", "Martin", "Clarke", "Tanaka", "Garcia", "Young"]
 _CN_LAST = [("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"), ("陈", "chen"), ("杨", "yang"),
             ("赵", "zhao"), ("黄", "huang"), ("周", "zhou"), ("吴", "wu"), ("徐", "xu"), ("孙", "sun")]
 _CN_FIRST = [("伟", "wei"), ("芳", "fang"), ("娜", "na"), ("敏", "min"), ("静", "jing"), ("磊", "lei"), ("强", "qiang"),
@@ -78,9 +78,8 @@ _TITLES = [tuple(t.split("|")) for t in (
     "CIO|IT|信息化总监|信息技术部|influencer", "VP Sales|Sales|销售副总裁|销售部|champion",
     "Procurement Manager|Procurement|采购经理|采购部|gatekeeper", "IT Manager|IT|IT经理|信息技术部|influencer",
     "Operations Manager|Operations|运营经理|运营部|user", "Sales Operations Analyst|Sales|销售运营专员|销售部|user")]
-_INDUSTRIES = ("technology manufacturing financialServices energy healthcare retail automotive "
-               "telecommunications education government other").split()
-_SOURCES = "web referral event partner coldCall advertisement tender other".split()
+_INDUSTRIES = ["technology", "manufacturing", "financialServices", "energy", "healthcare", "retail", "automotive", "telecommunications", "education", "government", "other"]
+_SOURCES = ["web", "referral", "event", "partner", "coldCall", "advertisement", "tender", "other"]
 _PRODUCTS = {"crmSuite": ("CRM Suite", "CRM 套件"), "marketingCloud": ("Marketing Cloud", "营销云"),
              "serviceCloud": ("Service Cloud", "服务云"), "analytics": ("Analytics", "数据分析"),
              "integrationPlatform": ("Integration Platform", "集成平台"),
@@ -100,11 +99,11 @@ _COMPETITORS = ["Salesforce", "Microsoft Dynamics 365", "HubSpot", "纷享销客
 _ACTIVITY = {"call": ("Follow-up call", "电话跟进", (5, 45)), "visit": ("On-site visit", "上门拜访", (60, 180)),
              "meeting": ("Solution meeting", "方案交流会", (30, 120)), "task": ("Prepare quote", "准备报价单", None),
              "email": ("Send case studies", "发送客户案例", None)}
-_LEAD_EN = ("Redwood Silverline Brightpath Oakmont Crescent Summit Evergreen Ironbridge Lakeside Nimbus".split(),
-            "Systems Foods Logistics Energy Clinics Robotics".split(), "Ltd Inc. GmbH LLC".split())
+_LEAD_EN = (["Redwood", "Silverline", "Brightpath", "Oakmont", "Crescent", "Summit", "Evergreen", "Ironbridge", "Lakeside", "Nimbus"],
+            ["Systems", "Foods", "Logistics", "Energy", "Clinics", "Robotics"], ["Ltd", "Inc.", "GmbH", "LLC"])
 _LEAD_CN = ([("星辰", "xingchen"), ("汇通", "huitong"), ("恒远", "hengyuan"), ("博睿", "borui"), ("智联", "zhilian"),
-             ("鼎新", "dingxin"), ("润达", "runda")], "深圳 杭州 上海 北京 成都 苏州".split(),
-            "科技 物流 医疗 能源 贸易".split())
+             ("鼎新", "dingxin"), ("润达", "runda")], ["深圳", "杭州", "上海", "北京", "成都", "苏州"],
+            ["科技", "物流", "医疗", "能源", "贸易"])
 _DISQUALIFY = ["No budget this year", "Student / research inquiry", "Already under contract with a competitor",
                "无采购计划", "重复线索", "联系方式无效"]
 

@@ -12,7 +12,15 @@ from graphql.language import FieldNode
 from tessera.core.errors import ValidationError
 from tessera.model.definitions import TenantMetadata
 from tessera.model.records.selection import (
-    LOOKUP, RELATION, TYPENAME, USER, VALUE, ConnectionSelection, ListArgs, NodeItem, NodeSelection,
+    LOOKUP,
+    RELATION,
+    TYPENAME,
+    USER,
+    VALUE,
+    ConnectionSelection,
+    ListArgs,
+    NodeItem,
+    NodeSelection,
 )
 
 SYSTEM_VALUES = {"id", "createdAt", "updatedAt", "version"}

@@ -8,7 +8,12 @@ from typing import Any
 import graphene
 
 from tessera.api.metadata.types import (
-    FieldDefinition, FieldType, FieldTypeInfo, Label, ObjectDefinition, OnDeleteRule,
+    FieldDefinition,
+    FieldType,
+    FieldTypeInfo,
+    Label,
+    ObjectDefinition,
+    OnDeleteRule,
 )
 from tessera.api.scalars import JSON
 from tessera.model.definitions import FieldDef, ObjectDef
@@ -127,7 +132,7 @@ class MetadataQuery(graphene.ObjectType):
                 "sortable": types.get(key).sortable,
                 "supports_unique": types.get(key).supports_unique,
             }
-            for key in types.keys()
+            for key in types.names()
         ]
 
 

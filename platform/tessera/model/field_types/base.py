@@ -121,7 +121,7 @@ class FieldTypeRegistry:
     def __contains__(self, key: object) -> bool:
         return key in self._types
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return list(self._types)
 
     def of(self, field: FieldDef) -> FieldType:

@@ -13,7 +13,7 @@ from marshmallow import validate
 
 from tessera.core.errors import ValidationError
 from tessera.model.definitions import FieldDef
-from tessera.model.field_types.base import COMPARISON, EQUALITY, TEXT_OPERATORS, FieldType
+from tessera.model.field_types.base import EQUALITY, TEXT_OPERATORS, FieldType
 from tessera.storage.types import ExactDecimal, UTCDateTime, iso_datetime
 
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()\-.]{3,30}(?:\s*(?:x|ext\.?)\s*[0-9]{1,6})?$")

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from tessera.core.errors import NotFound
 from tessera.model.definitions import ObjectDef, TenantMetadata
-from tessera.model.registry import TenantRef, load_metadata
 from tessera.model.records.tables import RecordTables
+from tessera.model.registry import TenantRef, load_metadata
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.ddl import DDL, in_metadata_transaction
 from tessera.storage.system_tables import tenants

@@ -104,7 +104,7 @@ def add_field_in(change: Change, data: dict[str, Any], *, origin: str) -> FieldD
         raise ValidationError(f"object '{obj.name}' already has {MAX_FIELDS_PER_OBJECT} fields", field="name")
     if not registry().__contains__(base["type"]):
         raise ValidationError(
-            f"type: unknown field type '{base['type']}' (one of {', '.join(registry().keys())})", field="type"
+            f"type: unknown field type '{base['type']}' (one of {', '.join(registry().names())})", field="type"
         )
     position = max((f.position for f in obj.fields), default=-1) + 1
     field = _build_field(obj, base, options, origin=origin, position=position)
@@ -180,9 +180,8 @@ def update_field_in(change: Change, data: dict[str, Any]) -> FieldDef:
         "defaultValue": changes.get("defaultValue", old.default_value),
     }
     new = _build_field(obj, base, options, origin=old.origin, position=old.position)
-    if old.is_lookup or new.is_lookup:
-        if old.type != new.type or old.target != new.target:
-            raise UnsafeChange("a lookup's type and target cannot change; add a new field instead", field="target")
+    if (old.is_lookup or new.is_lookup) and (old.type != new.type or old.target != new.target):
+        raise UnsafeChange("a lookup's type and target cannot change; add a new field instead", field="target")
     table = change.tables().table(obj.name)
     column_changes = registry().of(new).column_type(new).compile(change.conn.dialect) != registry().of(old).column_type(old).compile(change.conn.dialect)
     if old.type != new.type or column_changes or not registry().of(new).conversion_is_safe(old, new):

@@ -19,7 +19,14 @@ from tessera.model.field_types import FieldType, registry
 from tessera.model.records.cursors import decode_cursor, encode_cursor
 from tessera.model.records.query import SYSTEM_FILTER_FIELDS, OrderKey, QueryCompiler
 from tessera.model.records.selection import (
-    LOOKUP, RELATION, TYPENAME, USER, VALUE, ConnectionSelection, ListArgs, NodeSelection,
+    LOOKUP,
+    RELATION,
+    TYPENAME,
+    USER,
+    VALUE,
+    ConnectionSelection,
+    ListArgs,
+    NodeSelection,
 )
 from tessera.model.registry import TenantModel
 from tessera.storage.system_tables import users

@@ -1,0 +1,232 @@
+"""The ``tessera`` command line: database, tenants, metadata packages, server and demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from tessera.app import create_app
+from tessera.core.config import Config
+from tessera.core.errors import SchemaOutdated, TesseraError
+from tessera.core.logging import configure_logging
+from tessera.services import tenants as tenant_service
+from tessera.services.demo import load_sample_data, sample_size
+from tessera.services.packages import apply_package, export_metadata, read_package
+from tessera.services.runtime import Actor, Runtime
+from tessera.services.tokens import issue_token
+from tessera.storage import migrations
+from tessera.storage.system_tables import users
+
+DEMO_QUERY = (
+    "{ accounts(first: 5, orderBy: [{name: AscNullsLast}]) { totalCount edges { node { name industry "
+    "opportunities(first: 3) { totalCount edges { node { name stage amount closeDate } } } } } } }"
+)
+
+
+class App:
+    def __init__(self) -> None:
+        self._rt: Runtime | None = None
+
+    @property
+    def rt(self) -> Runtime:
+        if self._rt is None:
+            self._rt = Runtime(Config.from_env())
+        return self._rt
+
+
+def _fail(exc: Exception) -> None:
+    message = exc.message if isinstance(exc, TesseraError) else str(exc)
+    raise click.ClickException(message)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Tessera: low-code metadata platform for connected CRM."""
+    ctx.obj = App()
+
+
+@main.group()
+def db() -> None:
+    """The platform database."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(app: App) -> None:
+    """Create or migrate the system tables to the current version (safe to repeat)."""
+    migrations.upgrade(app.rt.db)
+    click.echo(f"database at revision {migrations.current_revision(app.rt.db)}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(app: App) -> None:
+    """Show the database revision and whether it is current."""
+    try:
+        migrations.require_current(app.rt.db)
+    except SchemaOutdated as exc:
+        _fail(exc)
+    click.echo(f"database at revision {migrations.current_revision(app.rt.db)} (current)")
+
+
+def _ready(app: App) -> Runtime:
+    try:
+        migrations.require_current(app.rt.db)
+    except SchemaOutdated as exc:
+        _fail(exc)
+    return app.rt
+
+
+@main.group()
+def tenant() -> None:
+    """Tenants: each has its own schema (PostgreSQL) or database file (SQLite)."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--admin-email", required=True, help="Email of the tenant's first administrator.")
+@click.option("--name", default=None, help="Display name (defaults to the slug).")
+@click.pass_obj
+def tenant_create(app: App, slug: str, admin_email: str, name: str | None) -> None:
+    """Create a tenant with the standard objects; prints the admin's API token as the last line."""
+    rt = _ready(app)
+    try:
+        created = tenant_service.create_tenant(rt, slug, admin_email, name=name)
+    except TesseraError as exc:
+        _fail(exc)
+    click.echo(f"created tenant {slug} (schema {created.tenant.schema_name}); admin {admin_email}", err=True)
+    click.echo(created.token)
+
+
+@tenant.command("list")
+@click.pass_obj
+def tenant_list(app: App) -> None:
+    """List tenants with their metadata version, objects and users."""
+    rows = tenant_service.list_tenants(_ready(app))
+    if not rows:
+        click.echo("no tenants")
+        return
+    click.echo(f"{'SLUG':<20} {'SCHEMA':<24} {'VERSION':>7} {'OBJECTS':>7} {'USERS':>5}")
+    for row in rows:
+        click.echo(f"{row.slug:<20} {row.schema_name:<24} {row.metadata_version:>7} {row.objects:>7} {row.users:>5}")
+
+
+@tenant.command("drop")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Confirm: every record of the tenant is deleted.")
+@click.pass_obj
+def tenant_drop(app: App, slug: str, yes: bool) -> None:
+    """Delete a tenant and all its data."""
+    if not yes:
+        raise click.UsageError("dropping a tenant deletes all its data: pass --yes to confirm")
+    try:
+        tenant_service.drop_tenant(_ready(app), slug)
+    except TesseraError as exc:
+        _fail(exc)
+    click.echo(f"dropped tenant {slug}")
+
+
+@main.group()
+def metadata() -> None:
+    """YAML metadata packages."""
+
+
+def _admin(rt: Runtime, slug: str) -> Actor:
+    ref = rt.tenant(slug)
+    with rt.db.system.connect() as conn:
+        user_id = conn.execute(
+            users.select().with_only_columns(users.c.id).where(users.c.tenant_id == ref.id).order_by(users.c.created_at)
+        ).scalar()
+    return Actor(ref, user_id, "cli")
+
+
+@metadata.command("apply")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--tenant", "slug", required=True)
+@click.pass_obj
+def metadata_apply(app: App, path: Path, slug: str) -> None:
+    """Apply a package (directory or YAML file) in one transaction."""
+    rt = _ready(app)
+    try:
+        counts = apply_package(rt, _admin(rt, slug), read_package(path))
+    except TesseraError as exc:
+        _fail(exc)
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@metadata.command("export")
+@click.option("--tenant", "slug", required=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File to write (default stdout).")
+@click.pass_obj
+def metadata_export(app: App, slug: str, output: Path | None) -> None:
+    """Export the tenant's objects and fields as one YAML document."""
+    rt = _ready(app)
+    try:
+        ref = rt.tenant(slug)
+    except TesseraError as exc:
+        _fail(exc)
+    with rt.db.system.connect() as conn:
+        text = export_metadata(rt.model(conn, ref).meta)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.pass_obj
+def serve(app: App, host: str, port: int) -> None:
+    """Run the web server (development server; use gunicorn in production)."""
+    _serve(app.rt, host, port)
+
+
+def _serve(rt: Runtime, host: str, port: int) -> None:
+    try:
+        flask_app = create_app(runtime=rt)
+    except SchemaOutdated as exc:
+        _fail(exc)
+    flask_app.run(host=host, port=port, threaded=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up only; do not start the server.")
+@click.option("--reset", is_flag=True, help="Drop the demo tenant first.")
+@click.pass_obj
+def demo(app: App, host: str, port: int, no_serve: bool, reset: bool) -> None:
+    """Migrate, create tenant 'demo' with sample data, print a token and serve on 127.0.0.1:5000."""
+    configure_logging()
+    rt = app.rt
+    migrations.upgrade(rt.db)
+    existing = {t.slug for t in tenant_service.list_tenants(rt)}
+    if reset and "demo" in existing:
+        tenant_service.drop_tenant(rt, "demo")
+        existing.discard("demo")
+    if "demo" not in existing:
+        created = tenant_service.create_tenant(rt, "demo", "admin@demo.tessera.dev", name="Tessera Demo")
+        actor = Actor(created.tenant, created.admin_user_id, "import")
+        with click.progressbar(length=sample_size(), label="loading sample data") as bar:
+            counts = load_sample_data(rt, actor, progress=lambda _obj, n: bar.update(n))
+        click.echo("sample data: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
+        token = created.token
+    else:
+        actor = _admin(rt, "demo")
+        with rt.write(actor.tenant) as conn:
+            token = issue_token(conn, actor.tenant.id, actor.user_id or "", "demo")
+    url = f"http://{host}:{port}/graphql"
+    click.echo("")
+    click.echo(f"Tessera demo is ready: GraphiQL at {url}")
+    click.echo("Try:")
+    click.echo(f"  curl -s {url} -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\")
+    click.echo(f"       -d '{{\"query\": \"{DEMO_QUERY}\"}}'")
+    click.echo("Admin token:")
+    click.echo(token)
+    sys.stdout.flush()
+    if not no_serve:
+        _serve(rt, host, port)

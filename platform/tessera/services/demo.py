@@ -1,0 +1,59 @@
+"""Loading the deterministic sample data into a tenant through the normal write path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tessera.services.records.write import RecordWriter
+from tessera.services.runtime import Actor, Runtime
+from tessera.services.sample_data import standard_sample
+
+CHUNK = 500
+
+
+def sample_size(seed: int = 7, accounts: int = 40) -> int:
+    """How many records ``load_sample_data`` inserts with the same arguments."""
+    return sum(len(records) for records in standard_sample(seed=seed, accounts=accounts).values())
+
+
+def load_sample_data(
+    rt: Runtime, actor: Actor, *, seed: int = 7, accounts: int = 40, progress: Callable[[str, int], None] | None = None
+) -> dict[str, int]:
+    """Insert the sample records in one transaction; returns how many of each object."""
+    sample = standard_sample(seed=seed, accounts=accounts)
+    ids: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    with rt.write(actor.tenant) as conn:
+        model = rt.model(conn, actor.tenant)
+        writer = RecordWriter(conn, model, actor, rt.config.limits)
+        deferred: list[tuple[str, str, dict[str, str]]] = []
+        for object_name, records in sample.items():
+            obj = model.meta.by_name[object_name]
+            lookups = {f.name for f in obj.lookups}
+            rows = []
+            for record in records:
+                row, later = {}, {}
+                for key, value in record.items():
+                    if key == "_key":
+                        continue
+                    if key in lookups and value is not None:
+                        if value in ids:
+                            row[key] = ids[value]
+                        else:
+                            later[key] = value
+                    else:
+                        row[key] = value
+                rows.append((record["_key"], row, later))
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                new_ids = writer.create(object_name, [row for _, row, _ in chunk])
+                for (key, _, later), new_id in zip(chunk, new_ids, strict=True):
+                    ids[key] = new_id
+                    if later:
+                        deferred.append((object_name, new_id, later))
+                if progress:
+                    progress(object_name, len(chunk))
+            counts[object_name] = len(records)
+        for object_name, record_id, later in deferred:
+            writer.update(object_name, record_id, {k: ids[v] for k, v in later.items()})
+    return counts
