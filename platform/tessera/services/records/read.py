@@ -8,6 +8,7 @@ the users behind ``owner``/``createdBy``/``updatedBy``. The result is the respon
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,7 +55,7 @@ class RecordReader:
             keys = self.compiler.order_keys(obj, sel.args.order_by)
             size, backwards = self._page_size(sel.args)
             query, key_count = self._page_query(obj, sel, keys, where, sel.args, size, backwards)
-            rows = list(self.conn.execute(query.limit(size + 1)))
+            rows = self.conn.execute(query.limit(size + 1)).all()
             page = self._page(rows, size, backwards, sel.args, key_count)
         total = None
         if sel.wants_total:
@@ -72,7 +73,7 @@ class RecordReader:
         condition = table.c.id.in_(sorted(set(ids)))
         if not include_deleted:
             condition = sa.and_(condition, table.c.deleted_at.is_(None))
-        rows = list(self.conn.execute(sa.select(*columns).where(condition)))
+        rows = self.conn.execute(sa.select(*columns).where(condition)).all()
         shaped = self._shape_nodes(sel, obj, rows)
         return {row[0]: node for row, node in zip(rows, shaped, strict=True)}
 
@@ -112,13 +113,17 @@ class RecordReader:
         rows = rows[:size]
         if backwards:
             rows.reverse()
-        cursors = [encode_cursor(list(row[-key_count:])) for row in rows]
         return {
-            "rows": [row[:-key_count] for row in rows],
-            "cursors": cursors,
+            "rows": rows,
+            "key_count": key_count,
             "hasNextPage": more if not backwards else args.before is not None,
             "hasPreviousPage": more if backwards else args.after is not None,
         }
+
+    @staticmethod
+    def _cursor(page: dict[str, Any], index: int) -> str:
+        """Cursors are encoded only when asked for: encoding costs more than reading the row."""
+        return encode_cursor(list(page["rows"][index][-page["key_count"]:]))
 
     def _shape_connection(
         self, sel: ConnectionSelection, obj: ObjectDef, page: dict[str, Any] | None, total: int | None,
@@ -141,30 +146,36 @@ class RecordReader:
         return result
 
     def _edges(self, sel: ConnectionSelection, page: dict[str, Any], nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(sel.edge_items) == 1 and sel.edge_items[0][1] == "node":
+            key = sel.edge_items[0][0]
+            return [{key: node} for node in nodes]
+        edge_type = sel.typename[: -len("Connection")] + "Edge"
         edges = []
-        for index, cursor in enumerate(page["cursors"]):
+        for index in range(len(page["rows"])):
             edge: dict[str, Any] = {}
             for key, kind in sel.edge_items:
                 if kind == "node":
                     edge[key] = nodes[index]
                 elif kind == "cursor":
-                    edge[key] = cursor
+                    edge[key] = self._cursor(page, index)
                 else:
-                    edge[key] = sel.typename[: -len("Connection")] + "Edge"
+                    edge[key] = edge_type
             edges.append(edge)
         return edges
 
-    @staticmethod
-    def _page_info(sel: ConnectionSelection, page: dict[str, Any]) -> dict[str, Any]:
-        cursors = page["cursors"]
-        values = {
-            "hasNextPage": page["hasNextPage"],
-            "hasPreviousPage": page["hasPreviousPage"],
-            "startCursor": cursors[0] if cursors else None,
-            "endCursor": cursors[-1] if cursors else None,
-            "typename": "PageInfo",
-        }
-        return {key: values[kind] for key, kind in sel.page_info_items}
+    def _page_info(self, sel: ConnectionSelection, page: dict[str, Any]) -> dict[str, Any]:
+        count = len(page["rows"])
+        result: dict[str, Any] = {}
+        for key, kind in sel.page_info_items:
+            if kind == "startCursor":
+                result[key] = self._cursor(page, 0) if count else None
+            elif kind == "endCursor":
+                result[key] = self._cursor(page, count - 1) if count else None
+            elif kind == "typename":
+                result[key] = "PageInfo"
+            else:
+                result[key] = page[kind]
+        return result
 
     # --- nodes ----------------------------------------------------------------------------
     def _columns(self, obj: ObjectDef, sel: NodeSelection | None) -> list[sa.ColumnElement[Any]]:
@@ -223,12 +234,12 @@ class RecordReader:
         if name in SYSTEM_FILTER_FIELDS:
             if name in ("createdAt", "updatedAt"):
                 return lambda row: iso_datetime(row[index]) if row[index] is not None else None
-            return lambda row: row[index]
+            return itemgetter(index)
         field = obj.fields_by_name[name]
         field_type = registry().of(field)
         convert = field_type.to_output
         if type(field_type).to_output is FieldType.to_output:
-            return lambda row: row[index]
+            return itemgetter(index)
         return lambda row: convert(field, row[index])
 
     def _users(self, sel: NodeSelection | None, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -259,20 +270,22 @@ class RecordReader:
             query, key_count = self._page_query(source, sel, keys, where, sel.args, size, backwards)
             order = [k.clause(reverse=backwards) for k in keys]
             ranked = query.add_columns(
-                fk.label("_parent"), sa.func.row_number().over(partition_by=fk, order_by=order).label("_rn")
+                fk.label("parent_key"), sa.func.row_number().over(partition_by=fk, order_by=order).label("row_rank")
             ).subquery()
-            outer = sa.select(*[c for c in ranked.c if c.name != "_rn"]).where(ranked.c._rn <= size + 1).order_by(
-                ranked.c._parent, ranked.c._rn
+            outer = (
+                sa.select(*[c for c in ranked.c if c.name != "row_rank"])
+                .where(ranked.c["row_rank"] <= size + 1)
+                .order_by(ranked.c["parent_key"], ranked.c["row_rank"])
             )
             by_parent: dict[str, list[Row]] = {}
-            for row in self.conn.execute(outer):
+            for row in self.conn.execute(outer).all():
                 by_parent.setdefault(row[-1], []).append(row[:-1])
             for parent_id in set(parent_ids):
                 pages[parent_id] = self._page(by_parent.get(parent_id, []), size, backwards, sel.args, key_count)
         totals: dict[str, int] = {}
         if sel.wants_total and parent_ids:
             totals = dict(self.conn.execute(sa.select(fk, sa.func.count()).where(where).group_by(fk)).all())
-        empty_page = {"rows": [], "cursors": [], "hasNextPage": False, "hasPreviousPage": False}
+        empty_page = {"rows": [], "key_count": 0, "hasNextPage": False, "hasPreviousPage": False}
         # Shape every parent's rows at once, so nested lookups cost one statement for all parents.
         ordered = sorted(pages)
         all_rows = [row for parent_id in ordered for row in pages[parent_id]["rows"]]
