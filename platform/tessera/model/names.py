@@ -30,9 +30,20 @@ SYSTEM_NAMES = frozenset(SYSTEM_COLUMNS) | frozenset(SYSTEM_FIELDS) | frozenset(
 )
 
 GENERATED_SUFFIXES = (
-    "Connection", "Edge", "Filter", "CreateInput", "UpdateInput", "OrderBy", "Field",
-    "OrderField", "Picklist", "Payload",
+    "Connection", "Edge", "Filter", "LookupFilter", "CreateInput", "UpdateInput", "OrderBy",
 )
+
+SCALAR_TYPE_NAMES = ("String", "Int", "Float", "Boolean", "ID", "Decimal", "Date", "DateTime", "JSON")
+STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
+    "Query", "Mutation", "Subscription", "PageInfo", "User", "Label", "OrderDirection", "FieldType",
+    "OnDeleteRule", "ObjectDefinition", "FieldDefinition", "PicklistOption", "PicklistOptionInput",
+    "FieldTypeInfo", "CreateObjectInput", "UpdateObjectInput", "DeleteObjectInput", "CreateFieldInput",
+    "UpdateFieldInput", "DeleteFieldInput", "CreateObject", "UpdateObject", "DeleteObject", "CreateField",
+    "UpdateField", "DeleteField",
+}
+"""Types every tenant's schema has whatever its objects; generated names must not take them."""
+
+OPERATOR_INPUT_PATTERN = re.compile(r"^(%s)Filter\d*$" % "|".join(SCALAR_TYPE_NAMES))
 
 
 def type_name(name: str) -> str:
@@ -75,3 +86,11 @@ def check_name(name: object, *, what: str, field: str = "name") -> str:
 def generated_type_names(object_name: str) -> set[str]:
     base = type_name(object_name)
     return {base} | {base + suffix for suffix in GENERATED_SUFFIXES}
+
+
+def static_type_clash(object_name: str) -> str | None:
+    """The schema's own type an object named ``object_name`` would collide with, if any."""
+    for generated in sorted(generated_type_names(object_name)):
+        if generated in STATIC_TYPE_NAMES or OPERATOR_INPUT_PATTERN.match(generated):
+            return generated
+    return None

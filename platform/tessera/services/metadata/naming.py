@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from tessera.core.errors import ValidationError
 from tessera.model.definitions import ObjectDef, TenantMetadata
-from tessera.model.names import check_name, folded, generated_type_names, snake_case, type_name
+from tessera.model.names import (
+    check_name,
+    folded,
+    generated_type_names,
+    snake_case,
+    static_type_clash,
+    type_name,
+)
 
 
 def check_object_names(meta: TenantMetadata, name: str, plural: str, *, except_object: str | None = None) -> None:
@@ -14,6 +21,11 @@ def check_object_names(meta: TenantMetadata, name: str, plural: str, *, except_o
         raise ValidationError(f"pluralName must differ from name '{name}'", field="pluralName")
     if folded(plural) == folded(name):
         raise ValidationError(f"pluralName '{plural}' differs from name '{name}' only by case", field="pluralName")
+    clash = static_type_clash(name)
+    if clash:
+        raise ValidationError(
+            f"name '{name}' would generate GraphQL type {clash}, which the API already defines", field="name"
+        )
     new_types = generated_type_names(name)
     root_fields = {name, plural}
     for other in meta.objects:
