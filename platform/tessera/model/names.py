@@ -43,7 +43,7 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
 
-OPERATOR_INPUT_PATTERN = re.compile(r"^(%s)Filter\d*$" % "|".join(SCALAR_TYPE_NAMES))
+OPERATOR_INPUT_PATTERN = re.compile("^(" + "|".join(SCALAR_TYPE_NAMES) + r")Filter\d*$")
 
 
 def type_name(name: str) -> str:
