@@ -185,7 +185,7 @@ class DateType(FieldType):
 class DateTimeType(FieldType):
     key = "DATETIME"
     graphql_scalar = "DateTime"
-    safe_conversions_from = frozenset({"DATE"})
+    safe_conversions_from = frozenset()
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return UTCDateTime()

@@ -183,8 +183,7 @@ def update_field_in(change: Change, data: dict[str, Any]) -> FieldDef:
     if (old.is_lookup or new.is_lookup) and (old.type != new.type or old.target != new.target):
         raise UnsafeChange("a lookup's type and target cannot change; add a new field instead", field="target")
     table = change.tables().table(obj.name)
-    column_changes = registry().of(new).column_type(new).compile(change.conn.dialect) != registry().of(old).column_type(old).compile(change.conn.dialect)
-    if old.type != new.type or column_changes or not registry().of(new).conversion_is_safe(old, new):
+    if old.type != new.type or dict(old.options) != dict(new.options):
         _convert_column(change, obj, table, old, new)
     index_changes = (old.unique, old.indexed) != (new.unique, new.indexed) or (old.is_lookup and old.opt("onDelete") != new.opt("onDelete"))
     if index_changes:
@@ -203,8 +202,12 @@ def update_field_in(change: Change, data: dict[str, Any]) -> FieldDef:
 def _convert_column(change: Change, obj: ObjectDef, table: sa.Table, old: FieldDef, new: FieldDef) -> None:
     """Change a column's type; refuse when some stored value would not survive."""
     column = table.c[old.column_name]
-    if old.type == new.type and registry().of(new).conversion_is_safe(old, new):
-        change.ddl.alter_column_type(obj.table_name, old.column_name, registry().of(new).column_type(new))
+    if registry().of(new).conversion_is_safe(old, new):
+        dialect = change.conn.dialect
+        old_sql = registry().of(old).column_type(old).compile(dialect)
+        new_type = registry().of(new).column_type(new)
+        if new_type.compile(dialect) != old_sql:
+            change.ddl.alter_column_type(obj.table_name, old.column_name, new_type)
         return
     rows = change.conn.execute(sa.select(table.c.id, column).where(column.is_not(None)).order_by(table.c.id)).all()
     converted: list[dict[str, Any]] = []
