@@ -19,22 +19,26 @@ class DocumentCache:
     def __init__(self, size: int) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[int, str], tuple[DocumentNode | None, list[GraphQLError] | LimitExceeded]] = OrderedDict()
+        self._items: OrderedDict[tuple[int, str], tuple[GraphQLSchema, DocumentNode | None, Any]] = OrderedDict()
 
     def get(self, schema: GraphQLSchema, query: str, limits: Limits) -> DocumentNode:
         """The validated document, or raise: ``LimitExceeded`` or a list of ``GraphQLError`` via ``InvalidDocument``."""
         key = (id(schema), query)
         with self._lock:
-            cached = self._items.get(key)
-            if cached is not None:
+            entry = self._items.get(key)
+            # NOTE: an id can be reused once a schema is garbage-collected; the entry keeps its
+            # schema alive and must be that very schema to count as a hit.
+            if entry is not None and entry[0] is schema:
                 self._items.move_to_end(key)
-        if cached is None:
-            cached = self._compile(schema, query, limits)
+            else:
+                entry = None
+        if entry is None:
+            entry = (schema, *self._compile(schema, query, limits))
             with self._lock:
-                self._items[key] = cached
+                self._items[key] = entry
                 while len(self._items) > self._size:
                     self._items.popitem(last=False)
-        document, problem = cached
+        _, document, problem = entry
         if isinstance(problem, LimitExceeded):
             raise problem
         if problem:

@@ -22,12 +22,14 @@ def error_payload(error: GraphQLError) -> dict[str, Any]:
         formatted["extensions"] = original.extensions()
         return formatted
     formatted = error.formatted
-    if original is not None:
-        # NOTE: an unexpected exception must not leak internals to the caller; it is logged.
+    if original is not None and error.path is not None:
+        # NOTE: an unexpected exception in a resolver must not leak internals; it is logged.
         log(logger, logging.ERROR, "unexpected error", error=repr(original), path=error.path)
         formatted["message"] = "internal error"
-        formatted["extensions"] = {"code": "INTERNAL_ERROR"}
+        formatted["extensions"] = {"code": str(ErrorCode.INTERNAL_ERROR)}
         return formatted
+    # Without a path the error came from coercing the request (variables, literals): graphql-core's
+    # message describes the caller's mistake.
     formatted.setdefault("extensions", {})
     formatted["extensions"].setdefault("code", str(ErrorCode.VALIDATION_ERROR))
     return formatted

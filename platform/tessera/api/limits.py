@@ -20,27 +20,40 @@ INTROSPECTION_ROOTS = {"__schema", "__type"}
 
 def check_document(document: DocumentNode, limits: Limits) -> None:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    aliases = 0
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
-            aliases += _count_aliases(definition.selection_set)
-    if aliases > limits.max_aliases:
-        raise LimitExceeded(f"the query uses {aliases} aliases; at most {limits.max_aliases} are allowed")
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
+            aliases = _count_aliases(definition.selection_set, fragments, set(), limits.max_aliases)
+            if aliases > limits.max_aliases:
+                raise LimitExceeded(f"the query uses {aliases} aliases; at most {limits.max_aliases} are allowed")
             depth = _depth(definition.selection_set, fragments, set())
             if depth > limits.max_depth:
                 raise LimitExceeded(f"the query is {depth} levels deep; at most {limits.max_depth} are allowed")
 
 
-def _count_aliases(selection_set: SelectionSetNode | None) -> int:
+def _count_aliases(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode], visiting: set[str],
+    limit: int,
+) -> int:
+    """Aliases as executed: a fragment spread counts its fragment's aliases each time it is used.
+
+    Counting stops just past ``limit`` so that fragments spread many times cannot make it slow.
+    """
     if selection_set is None:
         return 0
     count = 0
     for selection in selection_set.selections:
-        if isinstance(selection, FieldNode) and selection.alias is not None:
-            count += 1
-        count += _count_aliases(getattr(selection, "selection_set", None))
+        if count > limit:
+            break
+        if isinstance(selection, FieldNode):
+            count += selection.alias is not None
+            count += _count_aliases(selection.selection_set, fragments, visiting, limit - count)
+        elif isinstance(selection, InlineFragmentNode):
+            count += _count_aliases(selection.selection_set, fragments, visiting, limit - count)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in visiting or name not in fragments:
+                continue
+            count += _count_aliases(fragments[name].selection_set, fragments, visiting | {name}, limit - count)
     return count
 
 

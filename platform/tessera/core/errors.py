@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     PLUGIN_ERROR = "PLUGIN_ERROR"
     SCHEMA_OUTDATED = "SCHEMA_OUTDATED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 class TesseraError(Exception):

@@ -9,6 +9,8 @@ from tessera.model.definitions import SYSTEM_COLUMNS, SYSTEM_FIELDS
 
 NAME_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9]*$")
 MAX_NAME_LENGTH = 63
+MAX_COLUMN_LENGTH = 60
+"""snake_case names become tables and columns (lookups add ``_id``): PostgreSQL allows 63."""
 
 # Words that are keywords in SQL (SQL:2016 reserved words common to SQLite and PostgreSQL) —
 # refused so that generated tables and columns never need a dialect's quoting rules to work.
@@ -71,6 +73,12 @@ def check_name(name: object, *, what: str, field: str = "name") -> str:
         raise ValidationError(
             f"{what} name '{name}' must start with a lowercase letter and contain only letters and "
             "digits (camelCase)",
+            field=field,
+        )
+    if len(snake_case(name)) > MAX_COLUMN_LENGTH:
+        raise ValidationError(
+            f"{what} name '{name}' is too long: as a database name ({snake_case(name)}) it would exceed "
+            f"{MAX_COLUMN_LENGTH} characters",
             field=field,
         )
     lowered = name.lower()

@@ -44,8 +44,8 @@ class ObjectSchema(ma.Schema):
 
     @ma.post_load
     def _defaults(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        data["label"] = data["label"] or {"en": _humanise(data["name"])}
-        data["pluralLabel"] = data["pluralLabel"] or {"en": _humanise(data["pluralName"])}
+        data["label"] = data["label"] or {"en": humanise(data["name"])}
+        data["pluralLabel"] = data["pluralLabel"] or {"en": humanise(data["pluralName"])}
         return data
 
 
@@ -106,7 +106,8 @@ def split_field_input(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return base, options
 
 
-def _humanise(name: str) -> str:
+def humanise(name: str) -> str:
+    """A default label from an api name: ``closeDate`` → "Close date"."""
     words = []
     current = ""
     for ch in name:

@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from tessera.core.errors import ValidationError
+from tessera.core.errors import TesseraError, ValidationError
 from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata
 from tessera.services.metadata.change import Change, run_change
-from tessera.services.metadata.fields import add_field_in, candidate_field, update_field_in
-from tessera.services.metadata.objects import candidate_object, create_object_in, update_object_in
+from tessera.services.metadata.fields import add_field_in, planned_field, update_field_in
+from tessera.services.metadata.objects import create_object_in, planned_object, update_object_in
 from tessera.services.runtime import Actor, Runtime
 
 FIELD_FLAGS = (("required", "required"), ("unique", "unique"), ("indexed", "indexed"), ("read_only", "readOnly"))
@@ -55,8 +55,27 @@ def _yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+class _NothingChanged(Exception):
+    """Raised to roll back a package apply that changed nothing, so the version stays put."""
+
+    def __init__(self, counts: dict[str, int]) -> None:
+        super().__init__("nothing changed")
+        self.counts = counts
+
+
 def apply_package(rt: Runtime, actor: Actor, objects: list[dict[str, Any]], *, origin: str = "custom") -> dict[str, int]:
-    return run_change(rt, actor, lambda change: apply_package_in(change, objects, origin=origin))
+    """Apply a package in one transaction; applying it again changes nothing (not even the version)."""
+
+    def step(change: Change) -> dict[str, int]:
+        counts = apply_package_in(change, objects, origin=origin)
+        if not any(counts.values()):
+            raise _NothingChanged(counts)
+        return counts
+
+    try:
+        return run_change(rt, actor, step)
+    except _NothingChanged as unchanged:
+        return unchanged.counts
 
 
 def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: str) -> dict[str, int]:
@@ -74,8 +93,8 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
         if existing is None:
             create_object_in(change, header, origin=origin)
             counts["objectsCreated"] += 1
-        elif _object_header(existing) != _object_header(candidate_object(header)):
-            update_object_in(change, header)
+        elif _object_header(existing) != _object_header(planned_object(existing, header, replace=True)):
+            update_object_in(change, header, replace=True)
             counts["objectsUpdated"] += 1
     for spec in objects:
         name = spec["name"]
@@ -86,10 +105,12 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
                 if current is None:
                     add_field_in(change, {**field, "object": name}, origin=origin)
                     counts["fieldsCreated"] += 1
-                elif export_field(current) != export_field(candidate_field(obj, field, origin=current.origin)):
-                    update_field_in(change, {**field, "object": name})
+                elif export_field(current) != export_field(
+                    planned_field(obj, {**field, "object": name}, replace=True)[1]
+                ):
+                    update_field_in(change, {**field, "object": name}, replace=True)
                     counts["fieldsUpdated"] += 1
-            except ValidationError as exc:
+            except TesseraError as exc:
                 exc.message = f"{name}.{field.get('name')}: {exc.message}"
                 exc.args = (exc.message,)
                 raise

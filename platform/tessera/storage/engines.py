@@ -17,6 +17,10 @@ from sqlalchemy.engine import Engine, make_url
 from tessera.core.config import Config
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 class Database:
     """Owns every engine of a process for one configuration."""
 
@@ -83,6 +87,8 @@ class Database:
             # NOTE: pysqlite's own transaction handling skips BEGIN before DDL; turning it off and
             # emitting BEGIN ourselves makes DDL transactional, which metadata changes rely on.
             dbapi_conn.isolation_level = None
+            # SQLite's own lower() folds ASCII only; filters use this one to match PostgreSQL's.
+            dbapi_conn.create_function("tessera_lower", 1, _lower, deterministic=True)
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             if attach_path is not None:

@@ -12,7 +12,7 @@ from tessera.api.execution import Precompiled
 from tessera.core.errors import NotFound
 from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.names import type_name
-from tessera.services.records import create_records, delete_record, update_record
+from tessera.services.records import create_records, delete_record, restore_record, update_record
 
 
 def data_fields(meta: TenantMetadata) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,7 +70,7 @@ def _mutations(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
     def create_one(root: Any, info: Any, data: Any) -> Precompiled:
         ctx = info.context
         ctx.end_read()
-        ids = create_records(ctx.rt, ctx.actor, ctx.model, name, [plain(data)])
+        ids = create_records(ctx.rt, ctx.actor, ctx.model, name, [plain(data)], bulk=False)
         return Precompiled(_read_nodes(info, name, ids)[0])
 
     def create_many(root: Any, info: Any, data: list[Any]) -> Precompiled:
@@ -94,6 +94,12 @@ def _mutations(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
             raise NotFound(f"no {name} with id {id}", field="id")
         return Precompiled(node)
 
+    def restore_one(root: Any, info: Any, id: str) -> Precompiled:
+        ctx = info.context
+        ctx.end_read()
+        restore_record(ctx.rt, ctx.actor, ctx.model, name, id)
+        return Precompiled(_read_nodes(info, name, [id])[0])
+
     return {
         f"create{title}": graphene.Field(
             graphene.NonNull(record), data=graphene.Argument(graphene.NonNull(create_input)),
@@ -112,7 +118,12 @@ def _mutations(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
         ),
         f"delete{title}": graphene.Field(
             graphene.NonNull(record), id=graphene.ID(required=True),
-            description=f"Delete one {obj.label('en')} (to the recycle bin); returns it as it was.",
+            description=f"Delete one {obj.label('en')} (to the recycle bin); returns it as deleted.",
             resolver=delete_one,
+        ),
+        f"restore{title}": graphene.Field(
+            graphene.NonNull(record), id=graphene.ID(required=True),
+            description=f"Bring back a deleted {obj.label('en')} and what its delete cascaded to.",
+            resolver=restore_one,
         ),
     }

@@ -48,6 +48,7 @@ class FieldType:
         except ma.ValidationError as exc:
             name, messages = next(iter(exc.normalized_messages().items()))
             raise ValidationError(f"option '{name}': {_first(messages)}", field=name) from exc
+        loaded = {k: v for k, v in loaded.items() if v is not None}
         self.check_options(loaded)
         return loaded
 
@@ -58,8 +59,18 @@ class FieldType:
         raise NotImplementedError
 
     def conversion_is_safe(self, old: FieldDef, new: FieldDef) -> bool:
-        """Whether every value of ``old`` fits ``new`` without checking the data."""
+        """Whether every value of ``old`` fits ``new`` without checking the data.
+
+        By default only a change of labels or flags within the same type is safe; types whose
+        options narrow or widen what they hold override this.
+        """
+        if old.type == self.key:
+            return dict(old.options) == dict(new.options)
         return old.type in self.safe_conversions_from
+
+    def max_chars(self, field: FieldDef) -> int | None:
+        """The longest text a value of this field can be, for text-like types."""
+        return None
 
     # --- values ---------------------------------------------------------------------------
     def value_field(self, field: FieldDef) -> ma.fields.Field:
@@ -77,6 +88,10 @@ class FieldType:
                 f"{field.name}: {_first(exc.messages)}", field=field.name, value=_short(value)
             ) from exc
 
+    def parse_filter_value(self, field: FieldDef, value: Any) -> Any:
+        """Validate a value compared against in a filter (by default: like an input value)."""
+        return self.parse(field, value)
+
     def to_output(self, field: FieldDef, value: Any) -> Any:
         """Turn a stored value into its JSON-ready API form."""
         return value
@@ -87,11 +102,13 @@ class FieldType:
 
 
 def _first(messages: Any) -> str:
+    """The first marshmallow message, as a clause: lower-case first letter, no full stop."""
     if isinstance(messages, dict):
         return _first(next(iter(messages.values())))
     if isinstance(messages, list | tuple):
         return _first(messages[0]) if messages else "invalid"
-    return str(messages).rstrip(".").lower() if isinstance(messages, str) else str(messages)
+    text = str(messages).rstrip(".")
+    return text[:1].lower() + text[1:]
 
 
 def _short(value: Any) -> Any:

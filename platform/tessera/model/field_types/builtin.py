@@ -25,7 +25,7 @@ class TextType(FieldType):
     key = "TEXT"
     operators = TEXT_OPERATORS
     option_fields = {"maxLength": ma.fields.Integer(load_default=255, validate=validate.Range(1, 10_000))}
-    safe_conversions_from = frozenset({"EMAIL", "PHONE", "URL", "PICKLIST", "AUTO_NUMBER"})
+    safe_conversions_from = frozenset({"TEXT", "EMAIL", "PHONE", "URL", "PICKLIST", "AUTO_NUMBER"})
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(field.opt("maxLength", 255))
@@ -33,10 +33,15 @@ class TextType(FieldType):
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.String(validate=validate.Length(max=field.opt("maxLength", 255)))
 
+    def max_chars(self, field: FieldDef) -> int | None:
+        return field.opt("maxLength", 255)
+
     def conversion_is_safe(self, old: FieldDef, new: FieldDef) -> bool:
-        if old.type == "TEXT":
-            return new.opt("maxLength", 255) >= old.opt("maxLength", 255)
-        return super().conversion_is_safe(old, new) and new.opt("maxLength", 255) >= 255
+        """Safe from any text-like type whose longest value fits the new maxLength."""
+        if old.type not in self.safe_conversions_from:
+            return False
+        longest = registry_max_chars(old)
+        return longest is not None and (self.max_chars(new) or 0) >= longest
 
 
 class LongTextType(FieldType):
@@ -44,10 +49,15 @@ class LongTextType(FieldType):
     operators = ("contains", "startsWith", "isNull", "eq", "neq")
     supports_unique = False
     option_fields = {"maxLength": ma.fields.Integer(load_default=131_072, validate=validate.Range(1, 1_048_576))}
-    safe_conversions_from = frozenset({"TEXT", "EMAIL", "PHONE", "URL", "PICKLIST", "AUTO_NUMBER"})
+    safe_conversions_from = frozenset({"TEXT", "LONG_TEXT", "EMAIL", "PHONE", "URL", "PICKLIST", "AUTO_NUMBER"})
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.Text()
+
+    def max_chars(self, field: FieldDef) -> int | None:
+        return field.opt("maxLength", 131_072)
+
+    conversion_is_safe = TextType.conversion_is_safe
 
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.String(validate=validate.Length(max=field.opt("maxLength", 131_072)))
@@ -72,7 +82,13 @@ class IntegerType(FieldType):
         return ma.fields.Integer(strict=True, validate=bounds)
 
     def conversion_is_safe(self, old: FieldDef, new: FieldDef) -> bool:
-        return old.type == "INTEGER"
+        """Safe when the new bounds contain the old ones."""
+        if old.type != "INTEGER":
+            return False
+        old_min, old_max, new_min, new_max = old.opt("min"), old.opt("max"), new.opt("min"), new.opt("max")
+        min_ok = new_min is None or (old_min is not None and new_min <= old_min)
+        max_ok = new_max is None or (old_max is not None and new_max >= old_max)
+        return min_ok and max_ok
 
 
 class _DecimalType(FieldType):
@@ -215,9 +231,12 @@ class EmailType(TextType):
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.Email(validate=validate.Length(max=254))
 
+    def max_chars(self, field: FieldDef) -> int | None:
+        return 254
+
     def parse(self, field: FieldDef, value: Any) -> Any:
-        parsed = super().parse(field, value)
-        return parsed.strip().lower() if isinstance(parsed, str) else parsed
+        parsed = super().parse(field, value.strip() if isinstance(value, str) else value)
+        return parsed.lower() if isinstance(parsed, str) else parsed
 
 
 class PhoneType(TextType):
@@ -227,6 +246,9 @@ class PhoneType(TextType):
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(40)
+
+    def max_chars(self, field: FieldDef) -> int | None:
+        return 40
 
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.String(
@@ -241,6 +263,9 @@ class UrlType(TextType):
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(2048)
+
+    def max_chars(self, field: FieldDef) -> int | None:
+        return 2048
 
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048))
@@ -287,8 +312,20 @@ class PicklistType(FieldType):
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(100)
 
+    def max_chars(self, field: FieldDef) -> int | None:
+        return max((len(o.value) for o in field.picklist_options), default=0)
+
     def allowed(self, field: FieldDef) -> list[str]:
         return [o.value for o in field.picklist_options if o.active]
+
+    def parse_filter_value(self, field: FieldDef, value: Any) -> Any:
+        """Filters may name inactive options too: records still hold them."""
+        declared = [o.value for o in field.picklist_options]
+        if value not in declared:
+            raise ValidationError(
+                f"{field.name}: '{value}' is not one of {', '.join(declared)}", field=field.name, value=str(value)
+            )
+        return value
 
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         allowed = self.allowed(field)
@@ -314,6 +351,10 @@ class MultiPicklistType(PicklistType):
 
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.List(super().value_field(field))
+
+    def parse_filter_value(self, field: FieldDef, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        return [PicklistType.parse_filter_value(self, field, v) for v in values]
 
     def parse(self, field: FieldDef, value: Any) -> Any:
         parsed = super().parse(field, value)
@@ -373,8 +414,14 @@ class AutoNumberType(FieldType):
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(64)
 
+    def max_chars(self, field: FieldDef) -> int | None:
+        return 64
+
     def value_field(self, field: FieldDef) -> ma.fields.Field:
         return ma.fields.String()
+
+    def parse_filter_value(self, field: FieldDef, value: Any) -> Any:
+        return str(value)
 
     def render(self, field: FieldDef, number: int) -> str:
         fmt = field.opt("format", "{00000}")
@@ -417,3 +464,11 @@ BUILTIN_TYPES: tuple[FieldType, ...] = (
     AutoNumberType(),
     JsonType(),
 )
+
+_BY_KEY = {t.key: t for t in BUILTIN_TYPES}
+
+
+def registry_max_chars(field: FieldDef) -> int | None:
+    """The longest value of a built-in text-like field (None: not text-like, or not built in)."""
+    field_type = _BY_KEY.get(field.type)
+    return field_type.max_chars(field) if field_type else None

@@ -3,6 +3,7 @@ each value converts."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -35,7 +36,10 @@ def convert_value(old: FieldDef, new: FieldDef, value: Any) -> Any:
             return None
     output = types.of(old).to_output(old, value)
     if new.type in TEXT_LIKE | {"PICKLIST"} and not isinstance(output, str):
-        output = str(output).lower() if isinstance(output, bool) else str(output)
+        if old.type == "JSON":
+            output = json.dumps(output, ensure_ascii=False, separators=(",", ":"))
+        else:
+            output = str(output).lower() if isinstance(output, bool) else str(output)
     if new.type == "INTEGER" and isinstance(output, str):
         try:
             number = float(output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,18 +37,23 @@ def _untag(value: Any) -> Any:
     return value
 
 
-def encode_cursor(values: list[Any]) -> str:
-    return json.dumps([_tag(v) for v in values], separators=(",", ":")).encode().hex()
+def ordering_signature(labels: list[str]) -> str:
+    """A short fingerprint of an ordering, so a cursor of another ordering is refused."""
+    return hashlib.sha1("|".join(labels).encode()).hexdigest()[:8]
 
 
-def decode_cursor(cursor: str, expected_length: int, *, argument: str) -> list[Any]:
+def encode_cursor(values: list[Any], signature: str) -> str:
+    return json.dumps([signature, *[_tag(v) for v in values]], separators=(",", ":")).encode().hex()
+
+
+def decode_cursor(cursor: str, expected_length: int, signature: str, *, argument: str) -> list[Any]:
     """Decode a cursor made by ``encode_cursor`` for the same ordering, or refuse it clearly."""
     try:
         values = json.loads(bytes.fromhex(cursor).decode())
-        if not isinstance(values, list) or len(values) != expected_length:
+        if not isinstance(values, list) or len(values) != expected_length + 1 or values[0] != signature:
             raise ValueError("cursor does not match this ordering")
-        return [_untag(v) for v in values]
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return [_untag(v) for v in values[1:]]
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, ArithmeticError):
         raise ValidationError(
             f"{argument}: not a cursor of this list (cursors depend on orderBy)", field=argument
         ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql
 from tessera.core.errors import ValidationError
 from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.field_types import registry
+from tessera.model.field_types.builtin import DateTimeType
 from tessera.model.records.tables import RecordTables
 
 DIRECTIONS = {
@@ -33,6 +35,24 @@ SYSTEM_FILTER_FIELDS: dict[str, tuple[str, str]] = {
     "version": ("version", "Int"),
 }
 SYSTEM_SORT_FIELDS = ("id", "createdAt", "updatedAt", "version")
+ID_OPERATORS = frozenset({"eq", "neq", "in", "notIn", "isNull"})
+COMPARISON_OPERATORS = ID_OPERATORS | {"gt", "gte", "lt", "lte"}
+_DATETIME = DateTimeType()
+_DATETIME_FIELD = FieldDef(name="value", type="DATETIME", column_name="value", labels={})
+
+
+def _system_value(scalar: str, value: Any, where: str) -> Any:
+    """Parse a filter value of a system field (createdAt, version, ids)."""
+    if scalar == "DateTime":
+        try:
+            return _DATETIME.parse(_DATETIME_FIELD, value)
+        except ValidationError as exc:
+            raise ValidationError(exc.message.replace("value:", f"{where}:", 1), field=where) from None
+    if scalar == "Int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(f"{where}: not an integer", field=where)
+        return value
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,10 @@ class OrderKey:
     ascending: bool
     nulls_first: bool
     label: str
+
+    @property
+    def signature_part(self) -> str:
+        return f"{self.label}:{int(self.ascending)}{int(self.nulls_first)}"
 
     def clause(self, reverse: bool = False) -> sa.ColumnElement[Any]:
         ascending = self.ascending != reverse
@@ -57,6 +81,9 @@ class QueryCompiler:
         self.dialect = dialect
 
     # --- filters --------------------------------------------------------------------------
+    # Every leaf condition is two-valued (TRUE or FALSE, never NULL), so `not` is the exact
+    # complement: `neq`/`notIn` include records without a value, the other operators exclude
+    # them. An operator given an explicit null is ignored, as if it was not given.
     def where(self, obj: ObjectDef, filter_: Mapping[str, Any] | None, path: str = "filter") -> sa.ColumnElement[bool]:
         table = self.tables.table(obj.name)
         live = table.c.deleted_at.is_(None)
@@ -71,9 +98,13 @@ class QueryCompiler:
                 continue
             where = f"{path}.{key}"
             if key == "and":
-                clauses.append(sa.and_(sa.true(), *[self._filter(obj, table, f, where) for f in value]))
+                clauses.append(sa.and_(sa.true(), *[
+                    self._filter(obj, table, f, f"{where}.{i}") for i, f in enumerate(value)
+                ]))
             elif key == "or":
-                clauses.append(sa.or_(sa.false(), *[self._filter(obj, table, f, where) for f in value]))
+                clauses.append(sa.or_(sa.false(), *[
+                    self._filter(obj, table, f, f"{where}.{i}") for i, f in enumerate(value)
+                ]))
             elif key == "not":
                 clauses.append(sa.not_(self._filter(obj, table, value, where)))
             elif key in SYSTEM_FILTER_FIELDS:
@@ -83,11 +114,11 @@ class QueryCompiler:
                 field = obj.field(key)
                 if field is None:
                     raise ValidationError(f"{obj.name} has no field '{key}'", field=where)
-                clauses.append(self._field_condition(obj, table, field, value, where))
+                clauses.append(self._field_condition(table, field, value, where))
         return sa.and_(sa.true(), *clauses)
 
     def _field_condition(
-        self, obj: ObjectDef, table: sa.Table, field: FieldDef, ops: Mapping[str, Any], where: str
+        self, table: sa.Table, field: FieldDef, ops: Mapping[str, Any], where: str
     ) -> sa.ColumnElement[bool]:
         column = table.c[field.column_name]
         if field.is_lookup:
@@ -95,12 +126,44 @@ class QueryCompiler:
         field_type = registry().of(field)
         clauses = []
         for op, value in ops.items():
-            if value is None and op != "isNull":
+            if value is None:
                 continue
             if op not in field_type.operators:
                 raise ValidationError(f"operator '{op}' does not apply to {field.type} field '{field.name}'", field=where)
-            clauses.append(self._operator(column, field, op, value, f"{where}.{op}"))
+
+            def parse(v: Any, at: str = f"{where}.{op}") -> Any:
+                try:
+                    return field_type.parse_filter_value(field, v)
+                except ValidationError as exc:
+                    raise ValidationError(exc.message, field=at) from None
+
+            if op == "contains" and field_type.is_list:
+                clauses.append(self._json_array_contains(column, parse([value])[0]))
+            else:
+                clauses.append(self._compare(column, op, value, parse))
         return sa.and_(sa.true(), *clauses)
+
+    def _compare(self, column: sa.ColumnElement[Any], op: str, value: Any, parse: Any) -> sa.ColumnElement[bool]:
+        """One two-valued comparison; ``parse`` turns an input value into a column value."""
+        if op == "isNull":
+            return column.is_(None) if value else column.is_not(None)
+        if op in {"contains", "startsWith"}:
+            pattern = _escape_like(str(value))
+            pattern = f"%{pattern}%" if op == "contains" else f"{pattern}%"
+            lower = sa.func.tessera_lower if self.dialect == "sqlite" else sa.func.lower
+            return sa.and_(column.is_not(None), lower(column).like(lower(sa.literal(pattern)), escape="\\"))
+        if op in {"in", "notIn"}:
+            values = [parse(v) for v in value]
+            if op == "in":
+                return sa.and_(column.is_not(None), column.in_(values))
+            return sa.or_(column.is_(None), column.not_in(values))
+        parsed = parse(value)
+        if op == "neq":
+            return sa.or_(column.is_(None), column != parsed)
+        comparisons = {
+            "eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
+        }
+        return sa.and_(column.is_not(None), comparisons[op](column, parsed))
 
     def _lookup_condition(
         self, field: FieldDef, column: sa.ColumnElement[Any], ops: Mapping[str, Any], where: str
@@ -122,56 +185,24 @@ class QueryCompiler:
         if nested:
             target_table = self.tables.table(target.name)
             inner = sa.select(target_table.c.id).where(self.where(target, nested, where))
-            clauses.append(column.in_(inner))
+            clauses.append(sa.and_(column.is_not(None), column.in_(inner)))
         return sa.and_(sa.true(), *clauses)
 
-    def _operator(self, column: sa.ColumnElement[Any], field: FieldDef, op: str, value: Any, where: str) -> sa.ColumnElement[bool]:
-        field_type = registry().of(field)
-
-        def parse(v: Any) -> Any:
-            try:
-                return field_type.parse(field, v) if field_type.writable else v
-            except ValidationError as exc:
-                raise ValidationError(exc.message, field=where) from None
-
-        if op == "isNull":
-            return column.is_(None) if value else column.is_not(None)
-        if op == "contains" and field_type.is_list:
-            return self._json_array_contains(column, parse([value])[0])
-        if op in {"contains", "startsWith"}:
-            pattern = _escape_like(str(value))
-            pattern = f"%{pattern}%" if op == "contains" else f"{pattern}%"
-            return sa.func.lower(column).like(sa.func.lower(sa.literal(pattern)), escape="\\")
-        if op in {"in", "notIn"}:
-            values = [parse(v) for v in value]
-            return column.in_(values) if op == "in" else sa.or_(column.not_in(values), column.is_(None))
-        parsed = parse(value)
-        if op == "eq":
-            return column == parsed
-        if op == "neq":
-            return sa.or_(column != parsed, column.is_(None))
-        return {"gt": column > parsed, "gte": column >= parsed, "lt": column < parsed, "lte": column <= parsed}[op]
-
-    def _system_condition(self, column: sa.ColumnElement[Any], scalar: str, ops: Mapping[str, Any], where: str) -> sa.ColumnElement[bool]:
+    def _system_condition(
+        self, column: sa.ColumnElement[Any], scalar: str, ops: Mapping[str, Any], where: str
+    ) -> sa.ColumnElement[bool]:
+        allowed = ID_OPERATORS if scalar == "ID" else COMPARISON_OPERATORS
         clauses = []
         for op, value in ops.items():
-            if value is None and op != "isNull":
+            if value is None:
                 continue
-            allowed = {"eq", "neq", "in", "notIn", "isNull"} if scalar == "ID" else {
-                "eq", "neq", "gt", "gte", "lt", "lte", "in", "notIn", "isNull"}
             if op not in allowed:
                 raise ValidationError(f"operator '{op}' does not apply here", field=f"{where}.{op}")
-            if op == "isNull":
-                clauses.append(column.is_(None) if value else column.is_not(None))
-            elif op == "in":
-                clauses.append(column.in_(list(value)))
-            elif op == "notIn":
-                clauses.append(column.not_in(list(value)))
-            else:
-                clauses.append({
-                    "eq": column == value, "neq": column != value, "gt": column > value,
-                    "gte": column >= value, "lt": column < value, "lte": column <= value,
-                }[op])
+
+            def parse(v: Any, at: str = f"{where}.{op}") -> Any:
+                return _system_value(scalar, v, at)
+
+            clauses.append(self._compare(column, op, value, parse))
         return sa.and_(sa.true(), *clauses)
 
     def _json_array_contains(self, column: sa.ColumnElement[Any], value: str) -> sa.ColumnElement[bool]:
@@ -179,7 +210,8 @@ class QueryCompiler:
             each = sa.func.json_each(column).table_valued("value")
             return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == value))
         as_jsonb = sa.cast(column, postgresql.JSONB)
-        return as_jsonb.contains(sa.cast(sa.literal(json.dumps([value])), postgresql.JSONB))
+        contained = as_jsonb.contains(sa.cast(sa.literal(json.dumps([value])), postgresql.JSONB))
+        return sa.and_(column.is_not(None), contained)
 
     # --- ordering -------------------------------------------------------------------------
     def order_keys(self, obj: ObjectDef, order_by: Sequence[Mapping[str, str]] | None) -> list[OrderKey]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cached_property
 
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ def field_column(
             sa.ForeignKey(
                 f"{schema}.{target_table}.id",
                 ondelete=ON_DELETE_SQL[field.opt("onDelete", "SET_NULL")],
-                name=f"fk_{table_name}_{field.column_name}"[:63],
+                name=constraint_name("fk", table_name, field.column_name),
             )
         )
     # NOTE: required is enforced by the write path, not NOT NULL, so that adding a required
@@ -45,9 +46,16 @@ def field_column(
     return sa.Column(field.column_name, field_type.column_type(field), *args, nullable=True)
 
 
+def constraint_name(prefix: str, table_name: str, column_name: str) -> str:
+    """A name within PostgreSQL's 63 characters that stays unique: long ones end in a hash."""
+    name = f"{prefix}_{table_name}_{column_name}"
+    if len(name) <= 63:
+        return name
+    return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"
+
+
 def index_name(table_name: str, column_name: str, unique: bool) -> str:
-    prefix = "uq" if unique else "ix"
-    return f"{prefix}_{table_name}_{column_name}"[:63]
+    return constraint_name("uq" if unique else "ix", table_name, column_name)
 
 
 class RecordTables:

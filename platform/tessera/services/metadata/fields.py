@@ -16,11 +16,11 @@ from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.field_types import registry
 from tessera.model.field_types.conversion import convert_value
 from tessera.model.names import snake_case
-from tessera.model.records.tables import ON_DELETE_SQL, field_column, index_name
-from tessera.model.schemas import FieldSchema, FieldUpdateSchema, load, split_field_input
+from tessera.model.records.tables import ON_DELETE_SQL, constraint_name, field_column, index_name
+from tessera.model.schemas import FieldSchema, FieldUpdateSchema, humanise, load, split_field_input
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.metadata.naming import check_field_name, check_reverse_name
-from tessera.services.metadata.sequences import backfill_auto_number
+from tessera.services.metadata.sequences import backfill_auto_number, drop_sequences
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import field_defs
 
@@ -41,7 +41,7 @@ def _build_field(obj: ObjectDef, base: dict[str, Any], options: dict[str, Any], 
         name=name,
         type=field_type.key,
         column_name=column,
-        labels=MappingProxyType(base.get("label") or normalise_label(name)),
+        labels=MappingProxyType(base.get("label") or normalise_label(humanise(name))),
         description=MappingProxyType(base["description"]) if base.get("description") else None,
         help_text=MappingProxyType(base["helpText"]) if base.get("helpText") else None,
         required=base.get("required", False),
@@ -65,16 +65,6 @@ def _build_field(obj: ObjectDef, base: dict[str, Any], options: dict[str, Any], 
             raise ValidationError(f"defaultValue: {exc.message}", field="defaultValue") from None
         field = replace(field, default_value=field_type.to_output(field, parsed))
     return field
-
-
-def candidate_field(obj: ObjectDef, data: dict[str, Any], *, origin: str) -> FieldDef:
-    """The definition ``data`` describes, validated but not stored (to compare with what is)."""
-    base_input, options = split_field_input(data)
-    base = load(FieldSchema(), base_input)
-    registry().get(base["type"])
-    current = obj.field(base["name"])
-    position = current.position if current else 0
-    return _build_field(obj, base, options, origin=origin, position=position)
 
 
 def _row(field: FieldDef) -> dict[str, Any]:
@@ -157,9 +147,40 @@ def update_field(rt: Runtime, actor: Actor, data: dict[str, Any]) -> FieldDef:
     return run_change(rt, actor, lambda change: update_field_in(change, data))
 
 
-def update_field_in(change: Change, data: dict[str, Any]) -> FieldDef:
+def update_field_in(change: Change, data: dict[str, Any], *, replace: bool = False) -> FieldDef:
+    """Change a field. ``replace``: ``data`` is the whole definition (packages); otherwise only the
+    keys given change."""
     obj = change.object(data.get("object") or "", field="object")
+    old, new = planned_field(obj, data, replace=replace)
+    if (old.is_lookup or new.is_lookup) and (old.type != new.type or old.target != new.target):
+        raise UnsafeChange("a lookup's type and target cannot change; add a new field instead", field="target")
+    table = change.tables().table(obj.name)
+    if old.type != new.type or dict(old.options) != dict(new.options):
+        _convert_column(change, obj, table, old, new)
+    index_changes = (old.unique, old.indexed) != (new.unique, new.indexed) or (old.is_lookup and old.opt("onDelete") != new.opt("onDelete"))
+    if index_changes:
+        _drop_index(change, obj, old)
+    change.conn.execute(
+        field_defs.update().where(field_defs.c.id == old.id).values(updated_at=utcnow(), **_row(new))
+    )
+    if old.is_lookup and old.opt("onDelete") != new.opt("onDelete") and change.foreign_keys:
+        _replace_foreign_key(change, obj, new)
+    meta = change.reload()
+    if index_changes:
+        _create_index(change, obj, new)
+    return meta.by_name[obj.name].fields_by_name[new.name]
+
+
+def planned_field(obj: ObjectDef, data: dict[str, Any], *, replace: bool = False) -> tuple[FieldDef, FieldDef]:
+    """The field as it is and as ``data`` would make it: with ``replace`` exactly as ``data``
+    defines it (defaults for what it leaves out), else with unmentioned keys kept."""
     base_input, option_changes = split_field_input(data)
+    if replace:
+        whole = load(FieldSchema(), base_input)
+        old = obj.field(whole["name"])
+        if old is None:
+            raise ValidationError(f"object '{obj.name}' has no field '{whole['name']}'", field="name")
+        return old, _build_field(obj, whole, option_changes, origin=old.origin, position=old.position)
     changes = load(FieldUpdateSchema(), base_input)
     old = obj.field(changes["name"])
     if old is None:
@@ -180,23 +201,7 @@ def update_field_in(change: Change, data: dict[str, Any]) -> FieldDef:
         "defaultValue": changes.get("defaultValue", old.default_value),
     }
     new = _build_field(obj, base, options, origin=old.origin, position=old.position)
-    if (old.is_lookup or new.is_lookup) and (old.type != new.type or old.target != new.target):
-        raise UnsafeChange("a lookup's type and target cannot change; add a new field instead", field="target")
-    table = change.tables().table(obj.name)
-    if old.type != new.type or dict(old.options) != dict(new.options):
-        _convert_column(change, obj, table, old, new)
-    index_changes = (old.unique, old.indexed) != (new.unique, new.indexed) or (old.is_lookup and old.opt("onDelete") != new.opt("onDelete"))
-    if index_changes:
-        _drop_index(change, obj, old)
-    change.conn.execute(
-        field_defs.update().where(field_defs.c.id == old.id).values(updated_at=utcnow(), **_row(new))
-    )
-    if old.is_lookup and old.opt("onDelete") != new.opt("onDelete") and change.foreign_keys:
-        _replace_foreign_key(change, obj, new)
-    meta = change.reload()
-    if index_changes:
-        _create_index(change, obj, new)
-    return meta.by_name[obj.name].fields_by_name[new.name]
+    return old, new
 
 
 def _convert_column(change: Change, obj: ObjectDef, table: sa.Table, old: FieldDef, new: FieldDef) -> None:
@@ -242,7 +247,7 @@ def _convert_column(change: Change, obj: ObjectDef, table: sa.Table, old: FieldD
 
 
 def _replace_foreign_key(change: Change, obj: ObjectDef, field: FieldDef) -> None:
-    name = f"fk_{obj.table_name}_{field.column_name}"[:63]
+    name = constraint_name("fk", obj.table_name, field.column_name)
     target = change.meta.by_name[field.target or ""]
     change.ddl.ops.drop_constraint(name, obj.table_name, type_="foreignkey", schema=change.tenant.schema_name)
     ondelete = ON_DELETE_SQL[field.opt("onDelete", "SET_NULL")]
@@ -271,9 +276,10 @@ def delete_field(rt: Runtime, actor: Actor, data: dict[str, Any]) -> FieldDef:
             )
         _drop_index(change, obj, field)
         if field.is_lookup and change.foreign_keys:
-            name = f"fk_{obj.table_name}_{field.column_name}"[:63]
+            name = constraint_name("fk", obj.table_name, field.column_name)
             change.ddl.ops.drop_constraint(name, obj.table_name, type_="foreignkey", schema=change.tenant.schema_name)
         change.conn.execute(field_defs.delete().where(field_defs.c.id == field.id))
+        drop_sequences(change, obj, field)
         change.ddl.drop_column(obj.table_name, field.column_name)
         return field
 

@@ -77,3 +77,22 @@ def check_reverse_name(meta: TenantMetadata, source: ObjectDef, target: ObjectDe
             "field or relation",
             field="name",
         )
+
+
+def check_relation_renames(meta: TenantMetadata, obj: ObjectDef, new_plural: str) -> None:
+    """Renaming an object's plural renames the relations its lookups add to their targets."""
+    seen: set[str] = set()
+    for lookup in obj.lookups:
+        target = meta.object(lookup.target or "")
+        if target is None:
+            continue
+        name = new_plural if target.name not in seen else f"{new_plural}By{lookup.name[0].upper()}{lookup.name[1:]}"
+        seen.add(target.name)
+        others = {r.name for r in meta.reverse_relations.get(target.name, ()) if r.source_object != obj.name}
+        for taken in [f.name for f in target.fields] + sorted(others):
+            if folded(taken) == folded(name):
+                raise ValidationError(
+                    f"pluralName '{new_plural}' would rename the relation on {target.name} to '{name}', which "
+                    f"collides with {target.name}.{taken}",
+                    field="pluralName",
+                )

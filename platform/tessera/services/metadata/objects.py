@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as replace_
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,8 @@ from tessera.model.names import snake_case
 from tessera.model.schemas import ObjectSchema, ObjectUpdateSchema, load
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.metadata.fields import add_field_in
-from tessera.services.metadata.naming import check_object_names
+from tessera.services.metadata.naming import check_object_names, check_relation_renames
+from tessera.services.metadata.sequences import drop_sequences
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import field_defs, object_defs
 
@@ -58,13 +60,22 @@ def create_object_in(change: Change, data: dict[str, Any], *, origin: str) -> Ob
     return change.reload().by_name[loaded["name"]]
 
 
-def candidate_object(data: dict[str, Any]) -> ObjectDef:
-    """The object header ``data`` describes (no fields), validated but not stored."""
-    loaded = load(ObjectSchema(), data)
-    return ObjectDef(
-        name=loaded["name"], plural_name=loaded["pluralName"], table_name=snake_case(loaded["name"]),
-        labels=loaded["label"], plural_labels=loaded["pluralLabel"], fields=(),
-        description=loaded["description"],
+def planned_object(obj: ObjectDef, data: dict[str, Any], *, replace: bool = False) -> ObjectDef:
+    """The object header as ``data`` would make it: with ``replace`` exactly as ``data`` defines
+    it (defaults for what it leaves out), else with keys not given kept."""
+    if replace:
+        whole = load(ObjectSchema(), data)
+        return replace_(
+            obj, plural_name=whole["pluralName"], labels=whole["label"], plural_labels=whole["pluralLabel"],
+            description=whole["description"],
+        )
+    loaded = load(ObjectUpdateSchema(), data)
+    return replace_(
+        obj,
+        plural_name=loaded.get("pluralName", obj.plural_name),
+        labels={**obj.labels, **loaded.get("label", {})},
+        plural_labels={**obj.plural_labels, **loaded.get("pluralLabel", {})},
+        description=loaded.get("description", obj.description),
     )
 
 
@@ -72,22 +83,19 @@ def update_object(rt: Runtime, actor: Actor, data: dict[str, Any]) -> ObjectDef:
     return run_change(rt, actor, lambda change: update_object_in(change, data))
 
 
-def update_object_in(change: Change, data: dict[str, Any]) -> ObjectDef:
-    loaded = load(ObjectUpdateSchema(), data)
-    obj = change.object(loaded["name"], field="name")
-    values: dict[str, Any] = {}
-    if "pluralName" in loaded and loaded["pluralName"] != obj.plural_name:
-        check_object_names(change.meta, obj.name, loaded["pluralName"], except_object=obj.name)
-        values["plural_name"] = loaded["pluralName"]
-    if "label" in loaded:
-        values["labels"] = {**obj.labels, **loaded["label"]}
-    if "pluralLabel" in loaded:
-        values["plural_labels"] = {**obj.plural_labels, **loaded["pluralLabel"]}
-    if "description" in loaded:
-        values["description"] = loaded["description"]
-    if values:
-        values["updated_at"] = utcnow()
-        change.conn.execute(object_defs.update().where(object_defs.c.id == obj.id).values(**values))
+def update_object_in(change: Change, data: dict[str, Any], *, replace: bool = False) -> ObjectDef:
+    obj = change.object(data.get("name") or "", field="name")
+    new = planned_object(obj, data, replace=replace)
+    if new.plural_name != obj.plural_name:
+        check_object_names(change.meta, obj.name, new.plural_name, except_object=obj.name)
+        check_relation_renames(change.meta, obj, new.plural_name)
+    if new != obj:
+        change.conn.execute(
+            object_defs.update().where(object_defs.c.id == obj.id).values(
+                plural_name=new.plural_name, labels=dict(new.labels), plural_labels=dict(new.plural_labels),
+                description=dict(new.description) if new.description else None, updated_at=utcnow(),
+            )
+        )
     return change.reload().by_name[obj.name]
 
 
@@ -109,6 +117,7 @@ def delete_object(rt: Runtime, actor: Actor, name: str, *, confirm: bool = False
                 records=count,
             )
         change.conn.execute(field_defs.delete().where(field_defs.c.object_id == obj.id))
+        drop_sequences(change, obj)
         change.conn.execute(object_defs.delete().where(object_defs.c.id == obj.id))
         change.ddl.drop_table(obj.table_name)
         return obj

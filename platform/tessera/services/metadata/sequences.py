@@ -48,3 +48,13 @@ def backfill_auto_number(change: Change, obj: ObjectDef, field: FieldDef) -> Non
         target.update().where(target.c.id == sa.bindparam("_id")).values({field.column_name: sa.bindparam("_n")}),
         [{"_id": i, "_n": n} for i, n in zip(ids, numbers, strict=True)],
     )
+
+
+def drop_sequences(change: Change, obj: ObjectDef, field: FieldDef | None = None) -> None:
+    """Forget the counters of a deleted auto-number field (or of every field of a deleted object)."""
+    condition = sequences.c.tenant_id == change.tenant.id
+    if field is not None:
+        condition = sa.and_(condition, sequences.c.name == sequence_name(obj, field))
+    else:
+        condition = sa.and_(condition, sequences.c.name.startswith(f"{obj.name}.", autoescape=True))
+    change.conn.execute(sequences.delete().where(condition))

@@ -10,10 +10,13 @@ from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
 
 
-def create_records(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+def create_records(
+    rt: Runtime, actor: Actor, model: TenantModel, object_name: str, rows: Sequence[Mapping[str, Any]],
+    *, bulk: bool = True,
+) -> list[str]:
     """Insert ``rows`` into ``object_name`` in one transaction; all or nothing."""
     with rt.write(actor.tenant) as conn:
-        return RecordWriter(conn, model, actor, rt.config.limits).create(object_name, rows)
+        return RecordWriter(conn, model, actor, rt.config.limits).create(object_name, rows, bulk=bulk)
 
 
 def update_record(
@@ -27,3 +30,8 @@ def update_record(
 def delete_record(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, record_id: str) -> str:
     with rt.write(actor.tenant) as conn:
         return RecordWriter(conn, model, actor, rt.config.limits).delete(object_name, record_id)
+
+
+def restore_record(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, record_id: str) -> str:
+    with rt.write(actor.tenant) as conn:
+        return RecordWriter(conn, model, actor, rt.config.limits).restore(object_name, record_id)

@@ -17,7 +17,7 @@ from tessera.core.config import Limits
 from tessera.core.errors import LimitExceeded, ValidationError
 from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import FieldType, registry
-from tessera.model.records.cursors import decode_cursor, encode_cursor
+from tessera.model.records.cursors import decode_cursor, encode_cursor, ordering_signature
 from tessera.model.records.query import SYSTEM_FILTER_FIELDS, OrderKey, QueryCompiler
 from tessera.model.records.selection import (
     LOOKUP,
@@ -36,6 +36,10 @@ from tessera.storage.types import iso_datetime
 Row = Sequence[Any]
 
 
+def _signature(keys: list[OrderKey]) -> str:
+    return ordering_signature([k.signature_part for k in keys])
+
+
 class RecordReader:
     """Reads for one request: one connection, one metadata version."""
 
@@ -51,12 +55,12 @@ class RecordReader:
         obj = self.meta.by_name[sel.object]
         where = self.compiler.where(obj, sel.args.filter)
         page = None
+        size, backwards = self._page_size(sel.args)
         if sel.wants_rows:
             keys = self.compiler.order_keys(obj, sel.args.order_by)
-            size, backwards = self._page_size(sel.args)
-            query, key_count = self._page_query(obj, sel, keys, where, sel.args, size, backwards)
+            query = self._page_query(obj, sel, keys, where, sel.args, backwards)
             rows = self.conn.execute(query.limit(size + 1)).all()
-            page = self._page(rows, size, backwards, sel.args, key_count)
+            page = self._page(rows, size, backwards, sel.args, keys)
         total = None
         if sel.wants_total:
             table = self.tables.table(obj.name)
@@ -96,26 +100,28 @@ class RecordReader:
 
     def _page_query(
         self, obj: ObjectDef, sel: ConnectionSelection, keys: list[OrderKey], where: sa.ColumnElement[bool],
-        args: ListArgs, size: int, backwards: bool,
-    ) -> tuple[sa.Select[Any], int]:
+        args: ListArgs, backwards: bool,
+    ) -> sa.Select[Any]:
         columns = self._columns(obj, sel.node) if sel.node else [self.tables.table(obj.name).c.id]
         key_columns = [k.column.label(f"_k{i}") for i, k in enumerate(keys)]
+        signature = _signature(keys)
         if args.after is not None:
-            where = sa.and_(where, QueryCompiler.after(keys, decode_cursor(args.after, len(keys), argument="after")))
+            values = decode_cursor(args.after, len(keys), signature, argument="after")
+            where = sa.and_(where, QueryCompiler.after(keys, values))
         if args.before is not None:
-            values = decode_cursor(args.before, len(keys), argument="before")
+            values = decode_cursor(args.before, len(keys), signature, argument="before")
             where = sa.and_(where, QueryCompiler.after(keys, values, reverse=True))
-        query = sa.select(*columns, *key_columns).where(where).order_by(*[k.clause(reverse=backwards) for k in keys])
-        return query, len(keys)
+        return sa.select(*columns, *key_columns).where(where).order_by(*[k.clause(reverse=backwards) for k in keys])
 
-    def _page(self, rows: list[Row], size: int, backwards: bool, args: ListArgs, key_count: int) -> dict[str, Any]:
+    def _page(self, rows: list[Row], size: int, backwards: bool, args: ListArgs, keys: list[OrderKey]) -> dict[str, Any]:
         more = len(rows) > size
         rows = rows[:size]
         if backwards:
             rows.reverse()
         return {
             "rows": rows,
-            "key_count": key_count,
+            "key_count": len(keys),
+            "signature": _signature(keys),
             "hasNextPage": more if not backwards else args.before is not None,
             "hasPreviousPage": more if backwards else args.after is not None,
         }
@@ -123,7 +129,7 @@ class RecordReader:
     @staticmethod
     def _cursor(page: dict[str, Any], index: int) -> str:
         """Cursors are encoded only when asked for: encoding costs more than reading the row."""
-        return encode_cursor(list(page["rows"][index][-page["key_count"]:]))
+        return encode_cursor(list(page["rows"][index][-page["key_count"]:]), page["signature"])
 
     def _shape_connection(
         self, sel: ConnectionSelection, obj: ObjectDef, page: dict[str, Any] | None, total: int | None,
@@ -264,10 +270,10 @@ class RecordReader:
         where = sa.and_(self.compiler.where(source, sel.args.filter), fk.in_(sorted(set(parent_ids))))
         grouped: dict[str | None, dict[str, Any]] = {}
         pages: dict[str, dict[str, Any]] = {}
+        size, backwards = self._page_size(sel.args)
         if sel.wants_rows and parent_ids:
             keys = self.compiler.order_keys(source, sel.args.order_by)
-            size, backwards = self._page_size(sel.args)
-            query, key_count = self._page_query(source, sel, keys, where, sel.args, size, backwards)
+            query = self._page_query(source, sel, keys, where, sel.args, backwards)
             order = [k.clause(reverse=backwards) for k in keys]
             ranked = query.add_columns(
                 fk.label("parent_key"), sa.func.row_number().over(partition_by=fk, order_by=order).label("row_rank")
@@ -281,11 +287,11 @@ class RecordReader:
             for row in self.conn.execute(outer).all():
                 by_parent.setdefault(row[-1], []).append(row[:-1])
             for parent_id in set(parent_ids):
-                pages[parent_id] = self._page(by_parent.get(parent_id, []), size, backwards, sel.args, key_count)
+                pages[parent_id] = self._page(by_parent.get(parent_id, []), size, backwards, sel.args, keys)
         totals: dict[str, int] = {}
         if sel.wants_total and parent_ids:
             totals = dict(self.conn.execute(sa.select(fk, sa.func.count()).where(where).group_by(fk)).all())
-        empty_page = {"rows": [], "key_count": 0, "hasNextPage": False, "hasPreviousPage": False}
+        empty_page = {"rows": [], "key_count": 0, "signature": "", "hasNextPage": False, "hasPreviousPage": False}
         # Shape every parent's rows at once, so nested lookups cost one statement for all parents.
         ordered = sorted(pages)
         all_rows = [row for parent_id in ordered for row in pages[parent_id]["rows"]]

@@ -43,12 +43,14 @@ class RecordWriter:
         return obj
 
     # --- create ---------------------------------------------------------------------------
-    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Insert all rows or none; returns their ids in input order."""
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]], *, bulk: bool = True) -> list[str]:
+        """Insert all rows or none; returns their ids in input order.
+
+        ``bulk`` errors name the row (``data.3: ...`` and ``extensions.index``).
+        """
         obj = self._object(object_name)
         if len(rows) > self.limits.max_bulk_rows:
             raise LimitExceeded(f"at most {self.limits.max_bulk_rows} records per call", field="data")
-        bulk = len(rows) != 1
         errors: list[ValidationError] = []
         values: list[dict[str, Any]] = []
         for index, data in enumerate(rows):
@@ -161,6 +163,51 @@ class RecordWriter:
                 deleted_at=now, version=table.c.version + 1, updated_at=now, updated_by=self.actor.user_id
             )
         )
+
+    # --- restore --------------------------------------------------------------------------
+    def restore(self, object_name: str, record_id: str) -> str:
+        """Bring back a deleted record and the records its delete cascaded to (same instant)."""
+        obj = self._object(object_name)
+        table = self.tables.table(obj.name)
+        row = self.conn.execute(
+            sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_not(None))
+        ).mappings().first() if is_uuid(record_id) else None
+        if row is None:
+            raise NotFound(f"no deleted {obj.name} with id {record_id}", field="id")
+        for field in obj.lookups:
+            target_id = row[field.column_name]
+            if target_id is None:
+                continue
+            target = self.tables.table(field.target or "")
+            live = self.conn.execute(
+                sa.select(target.c.id).where(target.c.id == target_id, target.c.deleted_at.is_(None))
+            ).first()
+            if live is None:
+                raise ValidationError(
+                    f"{field.name}: the {field.target} {target_id} it looks up is deleted; restore that first",
+                    field=field.name,
+                )
+        self._restore(obj, [record_id], row["deleted_at"], utcnow())
+        return record_id
+
+    def _restore(self, obj: ObjectDef, ids: list[str], deleted_at: Any, now: Any) -> None:
+        table = self.tables.table(obj.name)
+        self.conn.execute(
+            table.update().where(table.c.id.in_(ids)).values(
+                deleted_at=None, version=table.c.version + 1, updated_at=now, updated_by=self.actor.user_id
+            )
+        )
+        for source, field in self.meta.referencing(obj.name):
+            if field.opt("onDelete") != "CASCADE":
+                continue
+            source_table = self.tables.table(source.name)
+            children = self.conn.execute(
+                sa.select(source_table.c.id).where(
+                    source_table.c[field.column_name].in_(ids), source_table.c.deleted_at == deleted_at
+                )
+            ).scalars().all()
+            if children:
+                self._restore(source, list(children), deleted_at, now)
 
     # --- validation -----------------------------------------------------------------------
     def _prepare(self, obj: ObjectDef, data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
