@@ -41,6 +41,7 @@ GRAMMAR = r"""
      | NAME LPAR [arguments] RPAR -> call
      | AND LPAR [arguments] RPAR -> call
      | OR LPAR [arguments] RPAR -> call
+     | NOTCALL LPAR [arguments] RPAR -> call
      | path
      | LPAR expr RPAR -> group
 path: NAME (DOT NAME)*
@@ -48,6 +49,7 @@ arguments: expr (COMMA expr)*
 
 OR.3: /or\b/i | "||"
 AND.3: /and\b/i | "&&"
+NOTCALL.4: /not(?=\s*\()/i
 NOT.3: /not\b/i
 TRUE.3: /true\b/i
 FALSE.3: /false\b/i

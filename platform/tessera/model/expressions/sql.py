@@ -65,7 +65,7 @@ def _depth(node: Typed) -> int:
 def _check_sqlite_parses(column: sa.ColumnElement[Any], tree: Typed) -> None:
     """Refuse SQL that SQLite's parser cannot take, as a ValidationError instead of a failed query.
 
-    SQLite before 3.46 parses with a fixed stack of 100 entries, so very deep SQL fails with
+    SQLite builds such as 3.40 parse with a fixed stack of 100 entries, so very deep SQL fails with
     "parser stack overflow". Preparing the statement on an empty in-memory database parses it (and
     then fails on the unknown tables, which is fine).
     """

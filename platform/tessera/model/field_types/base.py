@@ -27,6 +27,7 @@ class FieldType:
     sortable: ClassVar[bool] = True
     writable: ClassVar[bool] = True
     supports_unique: ClassVar[bool] = True
+    supports_index: ClassVar[bool] = True
     supports_default: ClassVar[bool] = True
     option_fields: ClassVar[Mapping[str, ma.fields.Field]] = {}
     """Type-specific options accepted on the field definition (e.g. ``maxLength``)."""

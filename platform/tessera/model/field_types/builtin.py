@@ -48,6 +48,7 @@ class LongTextType(FieldType):
     key = "LONG_TEXT"
     operators = ("contains", "startsWith", "isNull", "eq", "neq")
     supports_unique = False
+    supports_index = False
     option_fields = {"maxLength": ma.fields.Integer(load_default=131_072, validate=validate.Range(1, 1_048_576))}
     safe_conversions_from = frozenset({"TEXT", "LONG_TEXT", "EMAIL", "PHONE", "URL", "PICKLIST", "AUTO_NUMBER"})
 
@@ -345,6 +346,7 @@ class MultiPicklistType(PicklistType):
     operators = ("contains", "isNull")
     sortable = False
     supports_unique = False
+    supports_index = False
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.JSON(none_as_null=True)
@@ -437,6 +439,7 @@ class JsonType(FieldType):
     operators = ("isNull",)
     sortable = False
     supports_unique = False
+    supports_index = False
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.JSON(none_as_null=True)

@@ -25,6 +25,7 @@ from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import field_defs
 
 MAX_FIELDS_PER_OBJECT = 500
+MAX_INDEXED_CHARS = 600
 EXAMPLES = 5
 
 
@@ -55,6 +56,17 @@ def _build_field(obj: ObjectDef, base: dict[str, Any], options: dict[str, Any], 
     )
     if field.unique and not field_type.supports_unique:
         raise ValidationError(f"{field_type.key} fields cannot be unique", field="unique")
+    if field.indexed and not field_type.supports_index:
+        raise ValidationError(f"{field_type.key} fields cannot be indexed", field="indexed")
+    longest = field_type.max_chars(field)
+    if (field.unique or field.indexed) and longest is not None and longest > MAX_INDEXED_CHARS:
+        flag = "unique" if field.unique else "indexed"
+        # NOTE: PostgreSQL refuses btree entries over 2,704 bytes; 600 characters of 4-byte UTF-8 fit.
+        raise ValidationError(
+            f"{flag}: a {field_type.key} field longer than {MAX_INDEXED_CHARS} characters cannot be {flag} "
+            f"(it allows {longest})",
+            field=flag,
+        )
     default = base.get("defaultValue")
     if default is not None:
         if not field_type.supports_default:

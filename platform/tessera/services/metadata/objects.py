@@ -61,15 +61,18 @@ def create_object_in(change: Change, data: dict[str, Any], *, origin: str) -> Ob
 
 
 def planned_object(obj: ObjectDef, data: dict[str, Any], *, replace: bool = False) -> ObjectDef:
-    """The object header as ``data`` would make it: with ``replace`` exactly as ``data`` defines
-    it (defaults for what it leaves out), else with keys not given kept."""
-    if replace:
-        whole = load(ObjectSchema(), data)
-        return replace_(
-            obj, plural_name=whole["pluralName"], labels=whole["label"], plural_labels=whole["pluralLabel"],
-            description=whole["description"],
-        )
+    """The object header as ``data`` would make it. Keys left out keep their values (a package may
+    name an object only to add fields to it); with ``replace`` a given label map replaces the
+    stored one whole, else its locales are merged into it."""
     loaded = load(ObjectUpdateSchema(), data)
+    if replace:
+        return replace_(
+            obj,
+            plural_name=loaded.get("pluralName", obj.plural_name),
+            labels=loaded.get("label", obj.labels),
+            plural_labels=loaded.get("pluralLabel", obj.plural_labels),
+            description=loaded.get("description", obj.description),
+        )
     return replace_(
         obj,
         plural_name=loaded.get("pluralName", obj.plural_name),
