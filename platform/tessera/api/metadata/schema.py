@@ -16,7 +16,7 @@ from tessera.api.metadata.types import (
     OnDeleteRule,
 )
 from tessera.api.scalars import JSON
-from tessera.model.definitions import FieldDef, ObjectDef
+from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import registry
 from tessera.services import metadata as metadata_service
 
@@ -136,78 +136,40 @@ class MetadataQuery(graphene.ObjectType):
         ]
 
 
-class CreateObject(graphene.Mutation):
-    class Arguments:
-        input = CreateObjectInput(required=True)
-
-    Output = graphene.NonNull(ObjectDefinition)
-
-    @staticmethod
-    def mutate(root: Any, info: Any, input: Any) -> ObjectDef:
-        return _service_call(metadata_service.create_object, info, input)
+def _delete_object(rt: Any, actor: Any, data: dict[str, Any]) -> ObjectDef:
+    return metadata_service.delete_object(rt, actor, data["name"], confirm=bool(data.get("confirm")))
 
 
-class UpdateObject(graphene.Mutation):
-    class Arguments:
-        input = UpdateObjectInput(required=True)
+def _mutation(service: Any, input_type: Any, output: Any, description: str) -> graphene.Field:
+    """A metadata mutation: one required ``input``, handed to a service as a plain dict."""
 
-    Output = graphene.NonNull(ObjectDefinition)
+    def resolve(root: Any, info: Any, input: Any) -> Any:
+        return _service_call(service, info, input)
 
-    @staticmethod
-    def mutate(root: Any, info: Any, input: Any) -> ObjectDef:
-        return _service_call(metadata_service.update_object, info, input)
-
-
-class DeleteObject(graphene.Mutation):
-    class Arguments:
-        input = DeleteObjectInput(required=True)
-
-    Output = graphene.NonNull(ObjectDefinition)
-
-    @staticmethod
-    def mutate(root: Any, info: Any, input: Any) -> ObjectDef:
-        ctx = info.context
-        ctx.end_read()
-        return metadata_service.delete_object(ctx.rt, ctx.actor, input["name"], confirm=bool(input.get("confirm")))
-
-
-class CreateField(graphene.Mutation):
-    class Arguments:
-        input = CreateFieldInput(required=True)
-
-    Output = graphene.NonNull(FieldDefinition)
-
-    @staticmethod
-    def mutate(root: Any, info: Any, input: Any) -> FieldDef:
-        return _service_call(metadata_service.create_field, info, input)
-
-
-class UpdateField(graphene.Mutation):
-    class Arguments:
-        input = UpdateFieldInput(required=True)
-
-    Output = graphene.NonNull(FieldDefinition)
-
-    @staticmethod
-    def mutate(root: Any, info: Any, input: Any) -> FieldDef:
-        return _service_call(metadata_service.update_field, info, input)
-
-
-class DeleteField(graphene.Mutation):
-    class Arguments:
-        input = DeleteFieldInput(required=True)
-
-    Output = graphene.NonNull(FieldDefinition)
-
-    @staticmethod
-    def mutate(root: Any, info: Any, input: Any) -> FieldDef:
-        return _service_call(metadata_service.delete_field, info, input)
+    return graphene.Field(
+        graphene.NonNull(output), input=graphene.Argument(graphene.NonNull(input_type)),
+        resolver=resolve, description=description,
+    )
 
 
 class MetadataMutation(graphene.ObjectType):
-    create_object = CreateObject.Field(name="createObject", description="Define an object and create its table.")
-    update_object = UpdateObject.Field(name="updateObject", description="Change an object's plural name, labels or description.")
-    delete_object = DeleteObject.Field(name="deleteObject", description="Delete an object, its table and its records.")
-    create_field = CreateField.Field(name="createField", description="Add a field (a column) to an object.")
-    update_field = UpdateField.Field(name="updateField", description="Change a field; unsafe type changes are refused.")
-    delete_field = DeleteField.Field(name="deleteField", description="Delete a field and its column.")
+    create_object = _mutation(
+        metadata_service.create_object, CreateObjectInput, ObjectDefinition, "Define an object and create its table."
+    )
+    update_object = _mutation(
+        metadata_service.update_object, UpdateObjectInput, ObjectDefinition,
+        "Change an object's plural name, labels or description.",
+    )
+    delete_object = _mutation(
+        _delete_object, DeleteObjectInput, ObjectDefinition, "Delete an object, its table and its records."
+    )
+    create_field = _mutation(
+        metadata_service.create_field, CreateFieldInput, FieldDefinition, "Add a field (a column) to an object."
+    )
+    update_field = _mutation(
+        metadata_service.update_field, UpdateFieldInput, FieldDefinition,
+        "Change a field; unsafe type changes are refused.",
+    )
+    delete_field = _mutation(
+        metadata_service.delete_field, DeleteFieldInput, FieldDefinition, "Delete a field and its column."
+    )
