@@ -34,8 +34,8 @@ class DDL:
         self.sqlite = conn.dialect.name == "sqlite"
         self.ops = Operations(MigrationContext.configure(conn))
 
-    def create_table(self, table: sa.Table) -> None:
-        table.create(self.conn)  # indexes declared on the table are created with it
+    def create_table(self, name: str, columns: Iterable[sa.Column]) -> None:
+        self.ops.create_table(name, *columns, schema=self.schema)
 
     def drop_table(self, name: str) -> None:
         self.ops.drop_table(name, schema=self.schema)

@@ -12,6 +12,7 @@ from tessera.core.errors import Forbidden, UnsafeChange, ValidationError
 from tessera.core.ids import new_id
 from tessera.model.definitions import ObjectDef
 from tessera.model.names import snake_case
+from tessera.model.records.tables import system_columns
 from tessera.model.schemas import ObjectSchema, ObjectUpdateSchema, load
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.metadata.fields import add_field_in
@@ -49,8 +50,9 @@ def create_object_in(change: Change, data: dict[str, Any], *, origin: str) -> Ob
             updated_at=now,
         )
     )
-    meta = change.reload()
-    change.ddl.create_table(change.tables(meta).table(loaded["name"]))
+    change.reload()
+    # A new object has only system columns; its fields are added one by one below.
+    change.ddl.create_table(snake_case(loaded["name"]), system_columns())
     for index, field in enumerate(fields):
         try:
             add_field_in(change, {**field, "object": loaded["name"]}, origin=origin)
