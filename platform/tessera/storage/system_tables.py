@@ -12,9 +12,6 @@ from tessera.storage.types import UTCDateTime
 
 metadata = sa.MetaData()
 
-SCHEMA_REVISION = "0001_system_tables"
-"""The Alembic head this code expects; start-up refuses a database that is behind."""
-
 
 tenants = sa.Table(
     "tenants",
