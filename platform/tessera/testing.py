@@ -21,7 +21,10 @@ from sqlalchemy import event
 
 from tessera.app import create_app
 from tessera.core.config import Config
-from tessera.services.runtime import Runtime
+from tessera.core.errors import ValidationError
+from tessera.model.registry import load_metadata
+from tessera.services.metadata import delete_object
+from tessera.services.runtime import Actor, Runtime
 from tessera.services.tenants import CreatedTenant, create_tenant, drop_tenant
 from tessera.storage import migrations
 
@@ -82,6 +85,29 @@ def tenant_scope(rt: Runtime, slug: str | None = None) -> Iterator[CreatedTenant
         yield created
     finally:
         drop_tenant(rt, created.tenant.slug)
+
+
+def drop_custom_objects(rt: Runtime, created: CreatedTenant, keep: frozenset[str] = frozenset()) -> None:
+    """Delete every non-standard object of a tenant (except ``keep``), looked-up ones last.
+
+    Lets a module share one tenant while each test starts from the standard objects.
+    """
+    ref = rt.tenant(created.tenant.slug)
+    actor = Actor(ref, created.admin_user_id)
+    with rt.db.system.connect() as conn:
+        pending = [
+            o.name for o in load_metadata(conn, ref).objects if o.origin != "standard" and o.name not in keep
+        ][::-1]
+    while pending:
+        left = []
+        for name in pending:
+            try:
+                delete_object(rt, actor, name, confirm=True)
+            except ValidationError:  # still looked up by an object deleted later in this round
+                left.append(name)
+        if len(left) == len(pending):
+            raise AssertionError(f"cannot delete {left}")
+        pending = left
 
 
 @dataclass

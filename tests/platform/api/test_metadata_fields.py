@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tessera.core.errors import ValidationError
-from tessera.model.registry import load_metadata
-from tessera.services.metadata import create_object, delete_object
+from tessera.services.metadata import create_object
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.tenants import CreatedTenant
-from tessera.testing import GraphQLClient, tenant_scope
+from tessera.testing import GraphQLClient, drop_custom_objects, tenant_scope
 
 CREATE_OBJECT = """
 mutation($input: CreateObjectInput!) { createObject(input: $input) { name fields { name type } } }
@@ -76,28 +74,7 @@ class AdminClient(GraphQLClient):
 @pytest.fixture
 def shared(app: Any, runtime: Runtime, shared_tenant: CreatedTenant) -> Iterator[AdminClient]:
     yield AdminClient(app, shared_tenant.token, runtime=runtime, created=shared_tenant)
-    _drop_custom_objects(runtime, shared_tenant, keep=MODULE_OBJECTS)
-
-
-def _drop_custom_objects(
-    runtime: Runtime, created: CreatedTenant, keep: frozenset[str] = frozenset()
-) -> None:
-    """Delete the objects a test added, so the shared tenant's schema stays small and quick to build."""
-    ref = runtime.tenant(created.tenant.slug)
-    actor = Actor(ref, created.admin_user_id)
-    with runtime.db.system.connect() as conn:
-        pending = [
-            o.name for o in load_metadata(conn, ref).objects if o.origin != "standard" and o.name not in keep
-        ][::-1]
-    while pending:
-        left = []
-        for name in pending:
-            try:
-                delete_object(runtime, actor, name, confirm=True)
-            except ValidationError:  # still looked up by an object deleted later in this round
-                left.append(name)
-        assert len(left) < len(pending), f"cannot delete {left}"
-        pending = left
+    drop_custom_objects(runtime, shared_tenant, keep=MODULE_OBJECTS)
 
 
 def _type(name: str) -> str:

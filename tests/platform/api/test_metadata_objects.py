@@ -9,12 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tessera.core.errors import ValidationError
-from tessera.model.registry import load_metadata
-from tessera.services.metadata import delete_object
-from tessera.services.runtime import Actor, Runtime
+from tessera.services.runtime import Runtime
 from tessera.services.tenants import CreatedTenant
-from tessera.testing import GraphQLClient, tenant_scope
+from tessera.testing import GraphQLClient, drop_custom_objects, tenant_scope
 
 STANDARD_OBJECTS = ["account", "contact", "lead", "opportunity", "activity"]
 
@@ -61,24 +58,7 @@ def shared_tenant(runtime: Runtime) -> Iterator[CreatedTenant]:
 @pytest.fixture
 def shared(app: Any, runtime: Runtime, shared_tenant: CreatedTenant) -> Iterator[GraphQLClient]:
     yield GraphQLClient(app, shared_tenant.token)
-    _drop_custom_objects(runtime, shared_tenant)
-
-
-def _drop_custom_objects(runtime: Runtime, created: CreatedTenant) -> None:
-    """Delete the objects a test added, so the shared tenant's schema stays small and quick to build."""
-    ref = runtime.tenant(created.tenant.slug)
-    actor = Actor(ref, created.admin_user_id)
-    with runtime.db.system.connect() as conn:
-        pending = [o.name for o in load_metadata(conn, ref).objects if o.origin != "standard"][::-1]
-    while pending:
-        left = []
-        for name in pending:
-            try:
-                delete_object(runtime, actor, name, confirm=True)
-            except ValidationError:  # still looked up by an object deleted later in this round
-                left.append(name)
-        assert len(left) < len(pending), f"cannot delete {left}"
-        pending = left
+    drop_custom_objects(runtime, shared_tenant)
 
 
 def _root_fields(gql: GraphQLClient) -> tuple[set[str], set[str]]:
