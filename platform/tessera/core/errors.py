@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     CONFLICT = "CONFLICT"
     UNSAFE_CHANGE = "UNSAFE_CHANGE"
+    IN_USE = "IN_USE"
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     PLUGIN_ERROR = "PLUGIN_ERROR"
     SCHEMA_OUTDATED = "SCHEMA_OUTDATED"
@@ -43,6 +44,12 @@ class TesseraError(Exception):
 
 class ValidationError(TesseraError):
     code = ErrorCode.VALIDATION_ERROR
+
+
+class InUse(TesseraError):
+    """A change that would break definitions depending on what it changes (formulas, rules...)."""
+
+    code = ErrorCode.IN_USE
 
 
 class NotFound(TesseraError):

@@ -26,6 +26,9 @@ SYSTEM_COLUMNS = (
 )
 """Columns every record table has, besides the admin-defined ones."""
 
+COMPUTED_TYPES = frozenset({"FORMULA", "ROLLUP"})
+"""Field types without a column: their values are computed in SQL whenever they are read."""
+
 SYSTEM_FIELDS = ("id", "createdAt", "updatedAt", "createdBy", "updatedBy", "owner", "version")
 """System values as they appear in GraphQL (``deleted_at`` stays internal)."""
 
@@ -65,9 +68,16 @@ class FieldDef:
     position: int = 0
     origin: str = "custom"
     id: str | None = None
+    default_expression: str | None = None
+    """An expression computing the value of a new record that leaves the field out."""
 
     def label(self, locale: str | None = None) -> str:
         return pick_label(self.labels, locale) or self.name
+
+    @property
+    def is_computed(self) -> bool:
+        """A formula or rollup: no column, never written, computed on read."""
+        return self.type in COMPUTED_TYPES
 
     def opt(self, key: str, default: Any = None) -> Any:
         return self.options.get(key, default)
@@ -94,6 +104,26 @@ class FieldDef:
 
 
 @dataclass(frozen=True)
+class ValidationRuleDef:
+    """A rule refusing a write when its expression is TRUE (Salesforce semantics)."""
+
+    name: str
+    expression: str
+    message: Mapping[str, str]
+    object_name: str = ""
+    field: str | None = None
+    """The field the error is attached to; None attaches it to the record."""
+    active: bool = True
+    description: Mapping[str, str] | None = None
+    position: int = 0
+    origin: str = "custom"
+    id: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        return pick_label(self.message, locale) or self.name
+
+
+@dataclass(frozen=True)
 class ObjectDef:
     name: str
     plural_name: str
@@ -104,6 +134,7 @@ class ObjectDef:
     description: Mapping[str, str] | None = None
     origin: str = "custom"
     id: str | None = None
+    validation_rules: tuple[ValidationRuleDef, ...] = ()
 
     def label(self, locale: str | None = None) -> str:
         return pick_label(self.labels, locale) or self.name
@@ -121,6 +152,14 @@ class ObjectDef:
     @property
     def lookups(self) -> tuple[FieldDef, ...]:
         return tuple(f for f in self.fields if f.is_lookup)
+
+    @cached_property
+    def stored_fields(self) -> tuple[FieldDef, ...]:
+        """Fields with a column (all but formulas and rollups)."""
+        return tuple(f for f in self.fields if not f.is_computed)
+
+    def rule(self, name: str) -> ValidationRuleDef | None:
+        return next((r for r in self.validation_rules if r.name == name), None)
 
 
 @dataclass(frozen=True)

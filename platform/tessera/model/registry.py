@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 
 import sqlalchemy as sa
 
-from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata
+from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata, ValidationRuleDef
+from tessera.model.records.computed import ComputedFields, FieldSql
 from tessera.model.records.tables import RecordTables
-from tessera.storage.system_tables import field_defs, object_defs, tenants
+from tessera.storage.system_tables import field_defs, object_defs, tenants, validation_rules
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class TenantModel:
     @cached_property
     def tables(self) -> RecordTables:
         return RecordTables(self.meta)
+
+    @cached_property
+    def computed(self) -> ComputedFields:
+        return ComputedFields(self.meta)
+
+    def field_sql(self, dialect: str, now: datetime | None = None) -> FieldSql:
+        """Fields as SQL for one query (``now`` fixes TODAY() and NOW())."""
+        return FieldSql(self.tables, self.computed, dialect, now)
 
 
 def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = None) -> TenantMetadata:
@@ -65,6 +75,29 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 options=MappingProxyType(dict(row["options"] or {})),
                 position=row["position"],
                 origin=row["origin"],
+                default_expression=row["default_expression"],
+            )
+        )
+    rules = conn.execute(
+        sa.select(validation_rules)
+        .where(validation_rules.c.tenant_id == tenant.id)
+        .order_by(validation_rules.c.object_id, validation_rules.c.position, validation_rules.c.name)
+    ).mappings().all()
+    object_names = {row["id"]: row["name"] for row in objects}
+    rules_by_object: dict[str, list[ValidationRuleDef]] = {}
+    for row in rules:
+        rules_by_object.setdefault(row["object_id"], []).append(
+            ValidationRuleDef(
+                id=row["id"],
+                name=row["name"],
+                expression=row["expression"],
+                message=MappingProxyType(dict(row["message"])),
+                object_name=object_names.get(row["object_id"], ""),
+                field=row["error_field"],
+                active=row["active"],
+                description=_labels(row["description"]),
+                position=row["position"],
+                origin=row["origin"],
             )
         )
     return TenantMetadata(
@@ -82,6 +115,7 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 description=_labels(row["description"]),
                 origin=row["origin"],
                 fields=tuple(by_object.get(row["id"], ())),
+                validation_rules=tuple(rules_by_object.get(row["id"], ())),
             )
             for row in objects
         ),

@@ -13,7 +13,7 @@ from tessera.core.i18n import normalise_label
 OBJECT_KEYS = ("name", "pluralName", "label", "pluralLabel", "description")
 FIELD_BASE_KEYS = (
     "name", "type", "label", "description", "helpText", "required", "unique", "indexed",
-    "readOnly", "defaultValue",
+    "readOnly", "defaultValue", "defaultExpression",
 )
 
 
@@ -71,6 +71,7 @@ class FieldSchema(ma.Schema):
     indexed = ma.fields.Boolean(load_default=False)
     readOnly = ma.fields.Boolean(load_default=False)
     defaultValue = ma.fields.Raw(load_default=None, allow_none=True)
+    defaultExpression = ma.fields.String(load_default=None, allow_none=True)
 
 
 class FieldUpdateSchema(ma.Schema):
@@ -87,6 +88,7 @@ class FieldUpdateSchema(ma.Schema):
     indexed = ma.fields.Boolean()
     readOnly = ma.fields.Boolean()
     defaultValue = ma.fields.Raw(allow_none=True)
+    defaultExpression = ma.fields.String(allow_none=True)
 
 
 def load(schema: ma.Schema, data: dict[str, Any], *, where: str = "input") -> dict[str, Any]:

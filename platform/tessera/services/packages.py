@@ -8,16 +8,20 @@ Applying is idempotent: existing objects and fields are updated to match, missin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tessera.core.errors import TesseraError, ValidationError
-from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata
+from tessera.model.definitions import COMPUTED_TYPES, FieldDef, ObjectDef, TenantMetadata
 from tessera.services.metadata.change import Change, run_change
+from tessera.services.metadata.computed import prepare_field
 from tessera.services.metadata.fields import add_field_in, planned_field, update_field_in
 from tessera.services.metadata.objects import create_object_in, planned_object, update_object_in
+from tessera.services.metadata.rules import add_rule_in, export_rule, planned_rule, update_rule_in
 from tessera.services.runtime import Actor, Runtime
 
 FIELD_FLAGS = (("required", "required"), ("unique", "unique"), ("indexed", "indexed"), ("read_only", "readOnly"))
@@ -79,16 +83,21 @@ def apply_package(rt: Runtime, actor: Actor, objects: list[dict[str, Any]], *, o
 
 
 def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: str) -> dict[str, int]:
-    """Create or update every object and field of the package; counts what changed.
+    """Create or update every object, field and validation rule of the package; counts what changed.
 
-    Objects are created first and fields second, so lookups may point at any object of the
-    package, including cycles (account ⇄ contact).
+    Objects come first, then stored fields, then formulas and rollups, then validation rules, so
+    lookups may point at any object of the package (including cycles such as account ⇄ contact)
+    and expressions may use any field of it. A computed field that uses another one defined later
+    is retried once the others are in.
     """
-    counts = {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0}
+    counts = {
+        "objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0,
+        "rulesCreated": 0, "rulesUpdated": 0,
+    }
     for index, spec in enumerate(objects):
         if not isinstance(spec, dict) or not spec.get("name"):
             raise ValidationError(f"objects.{index}: an object needs a name", field=f"objects.{index}")
-        header = {k: v for k, v in spec.items() if k != "fields"}
+        header = {k: v for k, v in spec.items() if k not in ("fields", "validationRules")}
         existing = change.meta.object(spec["name"])
         if existing is None:
             create_object_in(change, header, origin=origin)
@@ -96,30 +105,74 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
         elif _object_header(existing) != _object_header(planned_object(existing, header, replace=True)):
             update_object_in(change, header, replace=True)
             counts["objectsUpdated"] += 1
+    stored, computed = [], []
     for spec in objects:
-        name = spec["name"]
         for field in spec.get("fields") or []:
-            obj = change.meta.by_name[name]
-            current = obj.field(field.get("name", ""))
+            item = (spec["name"], field)
+            (computed if field.get("type") in COMPUTED_TYPES else stored).append(item)
+    for name, field in stored:
+        _apply_field(change, name, field, origin, counts)
+    pending = computed
+    while pending:
+        failed: list[tuple[str, dict[str, Any], TesseraError]] = []
+        for name, field in pending:
             try:
-                if current is None:
-                    add_field_in(change, {**field, "object": name}, origin=origin)
-                    counts["fieldsCreated"] += 1
-                elif export_field(current) != export_field(
-                    planned_field(obj, {**field, "object": name}, replace=True)[1]
-                ):
-                    update_field_in(change, {**field, "object": name}, replace=True)
-                    counts["fieldsUpdated"] += 1
-            except TesseraError as exc:
-                exc.message = f"{name}.{field.get('name')}: {exc.message}"
-                exc.args = (exc.message,)
-                raise
+                with change.conn.begin_nested():
+                    _apply_field(change, name, field, origin, counts)
+            except ValidationError as exc:
+                failed.append((name, field, exc))
+        if len(failed) == len(pending):
+            raise failed[0][2]
+        pending = [(name, field) for name, field, _ in failed]
+    for spec in objects:
+        for rule in spec.get("validationRules") or []:
+            _apply_rule(change, spec["name"], rule, origin, counts)
     return counts
+
+
+def _apply_field(change: Change, name: str, field: dict[str, Any], origin: str, counts: dict[str, int]) -> None:
+    obj = change.meta.by_name[name]
+    current = obj.field(field.get("name", ""))
+    data = {**field, "object": name}
+    with _named(name, field.get("name")):
+        if current is None:
+            add_field_in(change, data, origin=origin)
+            counts["fieldsCreated"] += 1
+        elif export_field(current) != export_field(prepare_field(change.meta, obj, planned_field(obj, data, replace=True)[1])):
+            update_field_in(change, data, replace=True)
+            counts["fieldsUpdated"] += 1
+
+
+def _apply_rule(change: Change, name: str, rule: dict[str, Any], origin: str, counts: dict[str, int]) -> None:
+    if not isinstance(rule, dict):
+        raise ValidationError(f"{name}.validationRules: each rule is a mapping", field="validationRules")
+    obj = change.meta.by_name[name]
+    data = {**rule, "object": name}
+    with _named(name, rule.get("name")):
+        current = obj.rule(rule.get("name", ""))
+        if current is None:
+            add_rule_in(change, data, origin=origin)
+            counts["rulesCreated"] += 1
+        elif export_rule(current) != export_rule(planned_rule(change, obj, data, replace=True)[1]):
+            update_rule_in(change, data, replace=True)
+            counts["rulesUpdated"] += 1
+
+
+@contextmanager
+def _named(object_name: str, item: Any) -> Iterator[None]:
+    """Prefix a refusal with the definition of the package it is about."""
+    try:
+        yield
+    except TesseraError as exc:
+        exc.message = f"{object_name}.{item}: {exc.message}"
+        exc.args = (exc.message,)
+        raise
 
 
 def _object_header(obj: ObjectDef) -> dict[str, Any]:
     data = export_object(obj)
     data.pop("fields")
+    data.pop("validationRules", None)
     return data
 
 
@@ -134,6 +187,8 @@ def export_field(field: FieldDef) -> dict[str, Any]:
             data[key] = True
     if field.default_value is not None:
         data["defaultValue"] = field.default_value
+    if field.default_expression is not None:
+        data["defaultExpression"] = field.default_expression
     data.update(dict(field.options))
     return data
 
@@ -148,6 +203,8 @@ def export_object(obj: ObjectDef) -> dict[str, Any]:
     if obj.description:
         data["description"] = dict(obj.description)
     data["fields"] = [export_field(f) for f in obj.fields]
+    if obj.validation_rules:
+        data["validationRules"] = [export_rule(r) for r in obj.validation_rules]
     return data
 
 

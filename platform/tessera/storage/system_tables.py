@@ -91,7 +91,29 @@ field_defs = sa.Table(
     sa.Column("origin", sa.String(63), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("default_expression", sa.Text, nullable=True),
     sa.UniqueConstraint("object_id", "name", name="uq_field_defs_object_name"),
+)
+
+validation_rules = sa.Table(
+    "validation_rules",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("expression", sa.Text, nullable=False),
+    sa.Column("message", sa.JSON, nullable=False),
+    sa.Column("error_field", sa.String(63), nullable=True),
+    sa.Column("description", sa.JSON, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("origin", sa.String(63), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("object_id", "name", name="uq_validation_rules_object_name"),
 )
 
 sequences = sa.Table(

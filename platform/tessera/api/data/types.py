@@ -90,7 +90,7 @@ class TypeFactory:
         return type(type_name(obj.name), (graphene.ObjectType,), {"Meta": meta_class, **attrs})
 
     def _output_field(self, field: FieldDef) -> Any:
-        field_type = registry().of(field)
+        field_type = registry().value_type(field)
         description = field.label("en")
         if field.is_lookup:
             target = field.target or ""
@@ -176,7 +176,7 @@ class TypeFactory:
         if lookup:
             attrs["isNull"] = graphene.Boolean(description="Whether the lookup is empty.")
         for field in obj.fields:
-            field_type = registry().of(field)
+            field_type = registry().value_type(field)
             if field.is_lookup:
                 target = field.target or ""
                 attrs[field.name] = graphene.InputField(lambda target=target: self.lookup_filters[target])
@@ -189,7 +189,7 @@ class TypeFactory:
         name = type_name(obj.name) + "OrderBy"
         attrs: dict[str, Any] = {key: OrderDirection() for key in SYSTEM_SORT_FIELDS}
         for field in obj.fields:
-            if registry().of(field).sortable:
+            if registry().value_type(field).sortable:
                 attrs[field.name] = OrderDirection()
         attrs["Meta"] = type("Meta", (), {"name": name, "description": "Exactly one field per entry."})
         return type(name, (graphene.InputObjectType,), attrs)
@@ -200,11 +200,12 @@ class TypeFactory:
         name = type_name(obj.name) + suffix
         attrs: dict[str, Any] = {"owner": graphene.ID(description="Owner's user id (defaults to the caller).")}
         for field in obj.fields:
-            if field.read_only:
+            if field.read_only or field.is_computed:
                 continue
             field_type = registry().of(field)
             scalar = SCALARS[field_type.graphql_scalar]
-            required = create and field.required and field.default_value is None
+            has_default = field.default_value is not None or field.default_expression is not None
+            required = create and field.required and not has_default
             if field_type.is_list:
                 attrs[field.name] = graphene.List(graphene.NonNull(scalar), required=required)
             else:

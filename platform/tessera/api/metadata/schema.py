@@ -14,6 +14,9 @@ from tessera.api.metadata.types import (
     Label,
     ObjectDefinition,
     OnDeleteRule,
+    ResultType,
+    RollupFunction,
+    ValidationRule,
 )
 from tessera.api.scalars import JSON
 from tessera.model.definitions import ObjectDef
@@ -48,6 +51,13 @@ def _type_options() -> dict[str, Any]:
         "onDelete": OnDeleteRule(description="LOOKUP: what deleting the target does (default SET_NULL)."),
         "format": graphene.String(description="AUTO_NUMBER: e.g. OPP-{00000}."),
         "startAt": graphene.Int(description="AUTO_NUMBER: first number."),
+        "resultType": ResultType(description="FORMULA: the type of its value."),
+        "expression": graphene.String(description="FORMULA: the expression (see docs/expressions.md)."),
+        "childObject": graphene.String(description="ROLLUP: the child object summarized."),
+        "childField": graphene.String(description="ROLLUP: the child's lookup pointing at this object."),
+        "function": RollupFunction(description="ROLLUP: COUNT, SUM, MIN, MAX or AVG."),
+        "summarizedField": graphene.String(description="ROLLUP: the child field summarized (not for COUNT)."),
+        "filter": graphene.String(description="ROLLUP: expression on the child selecting the records summarized."),
     }
 
 
@@ -64,6 +74,7 @@ def _field_input(name: str, *, create: bool) -> type[graphene.InputObjectType]:
         "indexed": graphene.Boolean(),
         "readOnly": graphene.Boolean(),
         "defaultValue": JSON(),
+        "defaultExpression": graphene.String(description="An expression computing the default, e.g. ADDDAYS(TODAY(), 30)."),
         **_type_options(),
     }
     return type(name, (graphene.InputObjectType,), attrs)
@@ -77,6 +88,31 @@ class DeleteFieldInput(graphene.InputObjectType):
     object = graphene.String(required=True)
     name = graphene.String(required=True)
     confirm = graphene.Boolean(description="Required when the field holds data: the data is deleted with it.")
+
+
+class CreateValidationRuleInput(graphene.InputObjectType):
+    object = graphene.String(required=True)
+    name = graphene.String(required=True, description="camelCase, unique within the object.")
+    expression = graphene.String(required=True, description="The write is refused when this is TRUE.")
+    message = Label(required=True, description="The error shown; a text or {en, zh}.")
+    field = graphene.String(description="The field the error is attached to (default: the record).")
+    active = graphene.Boolean(description="Default true.")
+    description = Label()
+
+
+class UpdateValidationRuleInput(graphene.InputObjectType):
+    object = graphene.String(required=True)
+    name = graphene.String(required=True)
+    expression = graphene.String()
+    message = Label()
+    field = graphene.String()
+    active = graphene.Boolean()
+    description = Label()
+
+
+class DeleteValidationRuleInput(graphene.InputObjectType):
+    object = graphene.String(required=True)
+    name = graphene.String(required=True)
 
 
 class CreateObjectInput(graphene.InputObjectType):
@@ -172,4 +208,16 @@ class MetadataMutation(graphene.ObjectType):
     )
     delete_field = _mutation(
         metadata_service.delete_field, DeleteFieldInput, FieldDefinition, "Delete a field and its column."
+    )
+    create_validation_rule = _mutation(
+        metadata_service.create_validation_rule, CreateValidationRuleInput, ValidationRule,
+        "Add a validation rule: writes making its expression TRUE are refused with its message.",
+    )
+    update_validation_rule = _mutation(
+        metadata_service.update_validation_rule, UpdateValidationRuleInput, ValidationRule,
+        "Change a validation rule (only the keys given).",
+    )
+    delete_validation_rule = _mutation(
+        metadata_service.delete_validation_rule, DeleteValidationRuleInput, ValidationRule,
+        "Delete a validation rule.",
     )

@@ -9,15 +9,38 @@ from graphql import value_from_ast_untyped
 
 from tessera.api.scalars import JSON
 from tessera.core.i18n import pick_label
-from tessera.model.definitions import FieldDef, ObjectDef, PicklistOption
+from tessera.model.definitions import FieldDef, ObjectDef, PicklistOption, ValidationRuleDef
 from tessera.model.field_types import registry
 
 FIELD_TYPE_KEYS = (
     "TEXT", "LONG_TEXT", "INTEGER", "NUMBER", "CURRENCY", "PERCENT", "BOOLEAN", "DATE", "DATETIME",
-    "EMAIL", "PHONE", "URL", "PICKLIST", "MULTI_PICKLIST", "LOOKUP", "AUTO_NUMBER", "JSON",
+    "EMAIL", "PHONE", "URL", "PICKLIST", "MULTI_PICKLIST", "LOOKUP", "AUTO_NUMBER", "JSON", "FORMULA", "ROLLUP",
 )
 
 FieldType = graphene.Enum("FieldType", [(k, k) for k in FIELD_TYPE_KEYS], description="The kind of a field.")
+
+
+class ResultType(graphene.Enum):
+    """What a formula gives (a rollup's is derived from what it summarizes)."""
+
+    TEXT = "TEXT"
+    NUMBER = "NUMBER"
+    CURRENCY = "CURRENCY"
+    PERCENT = "PERCENT"
+    INTEGER = "INTEGER"
+    BOOLEAN = "BOOLEAN"
+    DATE = "DATE"
+    DATETIME = "DATETIME"
+
+
+class RollupFunction(graphene.Enum):
+    """How a rollup summarizes the child records."""
+
+    COUNT = "COUNT"
+    SUM = "SUM"
+    MIN = "MIN"
+    MAX = "MAX"
+    AVG = "AVG"
 
 
 class OnDeleteRule(graphene.Enum):
@@ -76,6 +99,15 @@ class FieldDefinition(graphene.ObjectType):
     indexed = graphene.Boolean(required=True)
     read_only = graphene.Boolean(required=True, name="readOnly")
     default_value = graphene.Field(JSON, name="defaultValue")
+    default_expression = graphene.String(name="defaultExpression", description="Expression computing the default.")
+    computed = graphene.Boolean(required=True, description="A formula or rollup: computed on read, never written.")
+    result_type = graphene.Field(ResultType, name="resultType", description="FORMULA, ROLLUP: the type of the value.")
+    expression = graphene.String(description="FORMULA: the expression computing the value.")
+    child_object = graphene.String(name="childObject", description="ROLLUP: the object summarized.")
+    child_field = graphene.String(name="childField", description="ROLLUP: the child's lookup to this object.")
+    function = graphene.Field(RollupFunction, description="ROLLUP: COUNT, SUM, MIN, MAX or AVG.")
+    summarized_field = graphene.String(name="summarizedField", description="ROLLUP: the child field summarized.")
+    filter = graphene.String(description="ROLLUP: expression selecting the child records counted.")
     options = graphene.Field(JSON, required=True, description="All type options, as in YAML packages.")
     max_length = graphene.Int(name="maxLength")
     precision = graphene.Int()
@@ -117,6 +149,38 @@ class FieldDefinition(graphene.ObjectType):
         return dict(root.options)
 
     @staticmethod
+    def resolve_computed(root: FieldDef, info: Any) -> bool:
+        return root.is_computed
+
+    @staticmethod
+    def resolve_result_type(root: FieldDef, info: Any) -> str | None:
+        return root.opt("resultType") if root.is_computed else None
+
+    @staticmethod
+    def resolve_expression(root: FieldDef, info: Any) -> str | None:
+        return root.opt("expression")
+
+    @staticmethod
+    def resolve_child_object(root: FieldDef, info: Any) -> str | None:
+        return root.opt("childObject")
+
+    @staticmethod
+    def resolve_child_field(root: FieldDef, info: Any) -> str | None:
+        return root.opt("childField")
+
+    @staticmethod
+    def resolve_function(root: FieldDef, info: Any) -> str | None:
+        return root.opt("function")
+
+    @staticmethod
+    def resolve_summarized_field(root: FieldDef, info: Any) -> str | None:
+        return root.opt("summarizedField")
+
+    @staticmethod
+    def resolve_filter(root: FieldDef, info: Any) -> str | None:
+        return root.opt("filter")
+
+    @staticmethod
     def resolve_max_length(root: FieldDef, info: Any) -> int | None:
         return root.opt("maxLength")
 
@@ -142,11 +206,41 @@ class FieldDefinition(graphene.ObjectType):
 
     @staticmethod
     def resolve_graphql_type(root: FieldDef, info: Any) -> str:
-        field_type = registry().of(root)
+        field_type = registry().value_type(root)
         if root.is_lookup:
             target = root.target or ""
             return target[0].upper() + target[1:]
         return f"[{field_type.graphql_scalar}!]" if field_type.is_list else field_type.graphql_scalar
+
+
+class ValidationRule(graphene.ObjectType):
+    """A rule refusing writes of records for which its expression is TRUE."""
+
+    object = graphene.String(required=True)
+    name = graphene.String(required=True)
+    expression = graphene.String(required=True)
+    message = graphene.String(required=True, **_locale_arg())
+    messages = graphene.Field(JSON, required=True, description="The message in every locale.")
+    field = graphene.String(description="The field the error is attached to.")
+    active = graphene.Boolean(required=True)
+    description = graphene.String(**_locale_arg())
+    origin = graphene.String(required=True)
+
+    @staticmethod
+    def resolve_object(root: ValidationRuleDef, info: Any) -> str:
+        return root.object_name
+
+    @staticmethod
+    def resolve_message(root: ValidationRuleDef, info: Any, locale: str | None = None) -> str:
+        return root.text(locale or info.context.locale)
+
+    @staticmethod
+    def resolve_messages(root: ValidationRuleDef, info: Any) -> dict[str, str]:
+        return dict(root.message)
+
+    @staticmethod
+    def resolve_description(root: ValidationRuleDef, info: Any, locale: str | None = None) -> str | None:
+        return pick_label(root.description, locale or info.context.locale) if root.description else None
 
 
 class ObjectDefinition(graphene.ObjectType):
@@ -162,6 +256,7 @@ class ObjectDefinition(graphene.ObjectType):
     origin = graphene.String(required=True, description="standard, custom, or the plugin that added it.")
     fields = graphene.List(graphene.NonNull(FieldDefinition), required=True)
     field = graphene.Field(FieldDefinition, name=graphene.String(required=True))
+    validation_rules = graphene.List(graphene.NonNull(ValidationRule), required=True, name="validationRules")
 
     @staticmethod
     def resolve_plural_name(root: ObjectDef, info: Any) -> str:
@@ -194,6 +289,10 @@ class ObjectDefinition(graphene.ObjectType):
     @staticmethod
     def resolve_field(root: ObjectDef, info: Any, name: str) -> FieldDef | None:
         return root.field(name)
+
+    @staticmethod
+    def resolve_validation_rules(root: ObjectDef, info: Any) -> list[ValidationRuleDef]:
+        return list(root.validation_rules)
 
 
 class FieldTypeInfo(graphene.ObjectType):

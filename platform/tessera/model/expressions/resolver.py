@@ -7,26 +7,39 @@ expression stays one column expression usable in SELECT, WHERE and ORDER BY with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from tessera.model.definitions import ObjectDef
+from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.expressions.scope import SYSTEM_FIELDS, USER_FIELDS
 from tessera.model.records.tables import RecordTables
 from tessera.storage.system_tables import users
 
 
-class RecordResolver:
-    """Resolves paths from ``object_name``'s records (see the module docstring)."""
+class FieldValues(Protocol):
+    def value(self, obj: ObjectDef, field: FieldDef, source: sa.FromClause) -> sa.ColumnElement[Any]:
+        """The SQL of a field's value in ``source``: its column, or what computes it."""
+        ...
 
-    def __init__(self, tables: RecordTables, object_name: str, *, source: sa.FromClause | None = None) -> None:
+
+class RecordResolver:
+    """Resolves paths from ``object_name``'s records (see the module docstring).
+
+    ``fields`` computes formula and rollup values; without it only stored fields resolve.
+    """
+
+    def __init__(
+        self, tables: RecordTables, object_name: str, *, source: sa.FromClause | None = None,
+        fields: FieldValues | None = None,
+    ) -> None:
         obj = tables.meta.object(object_name)
         if obj is None:
             raise KeyError(object_name)
         self.tables = tables
         self.obj = obj
         self.source = source if source is not None else tables.table(object_name)
+        self.fields = fields
 
     def __call__(self, path: tuple[str, ...]) -> sa.ColumnElement[Any]:
         value = self._column(self.obj, self.source, path[0])
@@ -69,9 +82,12 @@ class RecordResolver:
         assert target is not None, "checked lookup"
         return target
 
-    @staticmethod
-    def _column(obj: ObjectDef, source: sa.FromClause, name: str) -> sa.ColumnElement[Any]:
+    def _column(self, obj: ObjectDef, source: sa.FromClause, name: str) -> sa.ColumnElement[Any]:
         field = obj.field(name)
+        if field is not None and field.is_computed:
+            if self.fields is None:
+                raise ValueError(f"{obj.name}.{name} is computed; pass fields= to resolve it")
+            return self.fields.value(obj, field, source)
         if field is not None:
             return source.c[field.column_name]
         return source.c[SYSTEM_FIELDS[name][0]]

@@ -6,8 +6,9 @@
 
 from tessera.model.field_types.base import FieldType, FieldTypeRegistry
 from tessera.model.field_types.builtin import BUILTIN_TYPES
+from tessera.model.field_types.computed import COMPUTED_TYPES
 
-_default = FieldTypeRegistry(BUILTIN_TYPES)
+_default = FieldTypeRegistry((*BUILTIN_TYPES, *COMPUTED_TYPES))
 
 
 def registry() -> FieldTypeRegistry:

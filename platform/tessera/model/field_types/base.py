@@ -144,3 +144,9 @@ class FieldTypeRegistry:
 
     def of(self, field: FieldDef) -> FieldType:
         return self.get(field.type)
+
+    def value_type(self, field: FieldDef) -> FieldType:
+        """The type whose values ``field`` holds: its own, or a formula's or rollup's result type."""
+        if field.is_computed:
+            return self.get(field.opt("resultType", "TEXT"))
+        return self.get(field.type)

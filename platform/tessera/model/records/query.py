@@ -15,7 +15,7 @@ from tessera.core.errors import ValidationError
 from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.field_types import registry
 from tessera.model.field_types.builtin import DateTimeType
-from tessera.model.records.tables import RecordTables
+from tessera.model.records.computed import FieldSql
 
 DIRECTIONS = {
     "AscNullsFirst": (True, True),
@@ -74,11 +74,15 @@ class OrderKey:
 
 
 class QueryCompiler:
-    """Builds WHERE and ORDER BY clauses for one tenant metadata version and one dialect."""
+    """Builds WHERE and ORDER BY clauses for one tenant metadata version and one dialect.
 
-    def __init__(self, tables: RecordTables, dialect: str) -> None:
-        self.tables = tables
-        self.dialect = dialect
+    Formula and rollup fields filter and sort like stored ones: ``fields`` turns them into SQL.
+    """
+
+    def __init__(self, fields: FieldSql) -> None:
+        self.fields = fields
+        self.tables = fields.tables
+        self.dialect = fields.dialect
 
     # --- filters --------------------------------------------------------------------------
     # Every leaf condition is two-valued (TRUE or FALSE, never NULL), so `not` is the exact
@@ -114,16 +118,16 @@ class QueryCompiler:
                 field = obj.field(key)
                 if field is None:
                     raise ValidationError(f"{obj.name} has no field '{key}'", field=where)
-                clauses.append(self._field_condition(table, field, value, where))
+                clauses.append(self._field_condition(obj, table, field, value, where))
         return sa.and_(sa.true(), *clauses)
 
     def _field_condition(
-        self, table: sa.Table, field: FieldDef, ops: Mapping[str, Any], where: str
+        self, obj: ObjectDef, table: sa.Table, field: FieldDef, ops: Mapping[str, Any], where: str
     ) -> sa.ColumnElement[bool]:
-        column = table.c[field.column_name]
+        column = self.fields.value(obj, field, table)
         if field.is_lookup:
             return self._lookup_condition(field, column, ops, where)
-        field_type = registry().of(field)
+        field_type = registry().value_type(field)
         clauses = []
         for op, value in ops.items():
             if value is None:
@@ -227,9 +231,9 @@ class QueryCompiler:
                 column = table.c[SYSTEM_FILTER_FIELDS[name][0]]
             else:
                 field = obj.field(name)
-                if field is None or not registry().of(field).sortable:
+                if field is None or not registry().value_type(field).sortable:
                     raise ValidationError(f"cannot sort {obj.name} by '{name}'", field=f"orderBy.{index}")
-                column = table.c[field.column_name]
+                column = self.fields.value(obj, field, table)
             if name == "id":
                 keys.append(OrderKey(column, ascending, nulls_first, "id"))
                 return keys

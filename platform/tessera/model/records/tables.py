@@ -77,13 +77,13 @@ class RecordTables:
     def _build(self, obj: ObjectDef) -> sa.Table:
         schema = self.meta.schema_name
         columns = system_columns()
-        for field in obj.fields:
+        for field in obj.stored_fields:
             target = None
             if self.foreign_keys and field.is_lookup and field.target:
                 target = self.meta.object(field.target)
             columns.append(field_column(field, schema, obj.table_name, target.table_name if target else None))
         table = sa.Table(obj.table_name, self.sa_metadata, *columns, schema=schema)
-        for field in obj.fields:
+        for field in obj.stored_fields:
             if field.unique:
                 sa.Index(index_name(obj.table_name, field.column_name, True), table.c[field.column_name], unique=True)
             elif field.indexed or field.is_lookup:

@@ -12,6 +12,7 @@ from tessera.core.errors import NotFound
 from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.records.tables import RecordTables
 from tessera.model.registry import TenantRef, load_metadata
+from tessera.services.metadata.computed import refuse_broken
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.ddl import DDL, in_metadata_transaction
 from tessera.storage.system_tables import tenants
@@ -64,7 +65,11 @@ def run_change(rt: Runtime, actor: Actor, step: Callable[[Change], T]) -> T:
     tenant = actor.tenant
 
     def work(conn: sa.Connection) -> T:
-        return step(begin_change(conn, tenant))
+        change = begin_change(conn, tenant)
+        before = change.meta
+        result = step(change)
+        refuse_broken(change.reload(), before=before)
+        return result
 
     return in_metadata_transaction(
         rt.db.tenant(tenant.schema_name),

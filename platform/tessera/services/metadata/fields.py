@@ -19,6 +19,7 @@ from tessera.model.names import snake_case
 from tessera.model.records.tables import ON_DELETE_SQL, constraint_name, field_column, index_name
 from tessera.model.schemas import FieldSchema, FieldUpdateSchema, humanise, load, split_field_input
 from tessera.services.metadata.change import Change, run_change
+from tessera.services.metadata.computed import prepare_field
 from tessera.services.metadata.naming import check_field_name, check_reverse_name
 from tessera.services.metadata.sequences import backfill_auto_number, drop_sequences
 from tessera.services.runtime import Actor, Runtime
@@ -68,6 +69,13 @@ def _build_field(obj: ObjectDef, base: dict[str, Any], options: dict[str, Any], 
             field=flag,
         )
     default = base.get("defaultValue")
+    expression = base.get("defaultExpression") or None
+    if expression is not None:
+        if not field_type.supports_default:
+            raise ValidationError(f"{field_type.key} fields cannot have a default value", field="defaultExpression")
+        if default is not None:
+            raise ValidationError("give either defaultValue or defaultExpression, not both", field="defaultExpression")
+        field = replace(field, default_expression=expression)
     if default is not None:
         if not field_type.supports_default:
             raise ValidationError(f"{field_type.key} fields cannot have a default value", field="defaultValue")
@@ -92,6 +100,7 @@ def _row(field: FieldDef) -> dict[str, Any]:
         "indexed": field.indexed,
         "read_only": field.read_only,
         "default_value": field.default_value,
+        "default_expression": field.default_expression,
         "options": dict(field.options),
         "position": field.position,
     }
@@ -109,7 +118,7 @@ def add_field_in(change: Change, data: dict[str, Any], *, origin: str) -> FieldD
             f"type: unknown field type '{base['type']}' (one of {', '.join(registry().names())})", field="type"
         )
     position = max((f.position for f in obj.fields), default=-1) + 1
-    field = _build_field(obj, base, options, origin=origin, position=position)
+    field = prepare_field(change.meta, obj, _build_field(obj, base, options, origin=origin, position=position))
     target = None
     if field.is_lookup:
         target = change.meta.object(field.target or "")
@@ -125,6 +134,8 @@ def add_field_in(change: Change, data: dict[str, Any], *, origin: str) -> FieldD
             created_at=now, updated_at=now, **{k: v for k, v in _row(field).items() if k != "origin"},
         )
     )
+    if field.is_computed:
+        return change.reload().by_name[obj.name].fields_by_name[field.name]
     target_table = target.table_name if (target is not None and change.foreign_keys) else None
     change.ddl.add_column(obj.table_name, field_column(field, change.tenant.schema_name, obj.table_name, target_table))
     meta = change.reload()
@@ -166,6 +177,9 @@ def update_field_in(change: Change, data: dict[str, Any], *, replace: bool = Fal
     old, new = planned_field(obj, data, replace=replace)
     if (old.is_lookup or new.is_lookup) and (old.type != new.type or old.target != new.target):
         raise UnsafeChange("a lookup's type and target cannot change; add a new field instead", field="target")
+    if old.is_computed or new.is_computed:
+        return _update_computed(change, obj, old, new)
+    new = prepare_field(change.meta, obj, new)
     table = change.tables().table(obj.name)
     if old.type != new.type or dict(old.options) != dict(new.options):
         _convert_column(change, obj, table, old, new)
@@ -181,6 +195,20 @@ def update_field_in(change: Change, data: dict[str, Any], *, replace: bool = Fal
     if index_changes:
         _create_index(change, obj, new)
     return meta.by_name[obj.name].fields_by_name[new.name]
+
+
+def _update_computed(change: Change, obj: ObjectDef, old: FieldDef, new: FieldDef) -> FieldDef:
+    """Formulas and rollups have no column: a change is a new definition, checked like a new one."""
+    if old.type != new.type:
+        raise UnsafeChange(
+            f"{obj.name}.{old.name} cannot change from {old.type} to {new.type}; add a new field instead",
+            field="type",
+        )
+    new = prepare_field(change.meta, obj, new)
+    change.conn.execute(
+        field_defs.update().where(field_defs.c.id == old.id).values(updated_at=utcnow(), **_row(new))
+    )
+    return change.reload().by_name[obj.name].fields_by_name[new.name]
 
 
 def planned_field(obj: ObjectDef, data: dict[str, Any], *, replace: bool = False) -> tuple[FieldDef, FieldDef]:
@@ -211,6 +239,7 @@ def planned_field(obj: ObjectDef, data: dict[str, Any], *, replace: bool = False
         "indexed": changes.get("indexed", old.indexed),
         "readOnly": changes.get("readOnly", old.read_only),
         "defaultValue": changes.get("defaultValue", old.default_value),
+        "defaultExpression": changes.get("defaultExpression", old.default_expression),
     }
     new = _build_field(obj, base, options, origin=old.origin, position=old.position)
     return old, new
@@ -277,6 +306,9 @@ def delete_field(rt: Runtime, actor: Actor, data: dict[str, Any]) -> FieldDef:
             raise ValidationError(f"object '{obj.name}' has no field '{data.get('name')}'", field="name")
         if field.origin == "standard":
             raise Forbidden(f"'{obj.name}.{field.name}' is a standard field and cannot be deleted", field="name")
+        if field.is_computed:
+            change.conn.execute(field_defs.delete().where(field_defs.c.id == field.id))
+            return field
         table = change.tables().table(obj.name)
         column = table.c[field.column_name]
         count = change.conn.execute(sa.select(sa.func.count()).select_from(table).where(column.is_not(None))).scalar_one()

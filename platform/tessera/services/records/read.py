@@ -48,7 +48,8 @@ class RecordReader:
         self.meta = model.meta
         self.tables = model.tables
         self.limits = limits
-        self.compiler = QueryCompiler(self.tables, conn.dialect.name)
+        self.fields = model.field_sql(conn.dialect.name)
+        self.compiler = QueryCompiler(self.fields)
 
     # --- entry points ---------------------------------------------------------------------
     def connection(self, sel: ConnectionSelection) -> dict[str, Any]:
@@ -185,6 +186,7 @@ class RecordReader:
 
     # --- nodes ----------------------------------------------------------------------------
     def _columns(self, obj: ObjectDef, sel: NodeSelection | None) -> list[sa.ColumnElement[Any]]:
+        """Selected values, named by column; computed fields are labelled with their column name."""
         table = self.tables.table(obj.name)
         names = ["id"]
         for item in sel.items if sel else ():
@@ -196,7 +198,11 @@ class RecordReader:
                 continue
             if column not in names:
                 names.append(column)
-        return [table.c[name] for name in names]
+        computed = {f.column_name: f for f in obj.fields if f.is_computed}
+        return [
+            self.fields.value(obj, computed[name], table).label(name) if name in computed else table.c[name]
+            for name in names
+        ]
 
     @staticmethod
     def _column_name(obj: ObjectDef, name: str) -> str:
@@ -242,7 +248,7 @@ class RecordReader:
                 return lambda row: iso_datetime(row[index]) if row[index] is not None else None
             return itemgetter(index)
         field = obj.fields_by_name[name]
-        field_type = registry().of(field)
+        field_type = registry().value_type(field)
         convert = field_type.to_output
         if type(field_type).to_output is FieldType.to_output:
             return itemgetter(index)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,9 +18,11 @@ from tessera.core.config import Limits
 from tessera.core.errors import Conflict, LimitExceeded, NotFound, ValidationError, ValidationErrors
 from tessera.core.ids import is_uuid, new_id
 from tessera.model.definitions import FieldDef, ObjectDef
+from tessera.model.expressions import RecordEnv, evaluate
 from tessera.model.field_types import registry
 from tessera.model.registry import TenantModel
 from tessera.services.metadata.sequences import take_numbers
+from tessera.services.records.rules import RuleCheck
 from tessera.services.runtime import Actor
 from tessera.storage.system_tables import users
 
@@ -31,6 +34,7 @@ class RecordWriter:
 
     def __init__(self, conn: sa.Connection, model: TenantModel, actor: Actor, limits: Limits) -> None:
         self.conn = conn
+        self.model = model
         self.meta = model.meta
         self.tables = model.tables
         self.actor = actor
@@ -68,7 +72,7 @@ class RecordWriter:
                 numbers = take_numbers(self.conn, self.actor.tenant, obj, field, len(values))
                 for row, number in zip(values, numbers, strict=True):
                     row[field.column_name] = number
-        columns = [f.column_name for f in obj.fields]
+        columns = [f.column_name for f in obj.stored_fields]
         records = []
         for record_id, row in zip(ids, values, strict=True):
             owner = row.pop("owner_id", None) or self.actor.user_id
@@ -80,6 +84,9 @@ class RecordWriter:
             records.append(record)
         if records:
             self.conn.execute(self.tables.table(obj.name).insert(), records)
+        rules = RuleCheck(self.conn, self.model, obj)
+        if rules:
+            self._raise([_at(error, index if bulk else None) for index, error in rules.violations(ids)])
         return ids
 
     # --- update ---------------------------------------------------------------------------
@@ -106,12 +113,16 @@ class RecordWriter:
         self._check_unique(obj, [values], [record_id], False)
         if "owner_id" in values and values["owner_id"] is None:
             raise ValidationError("owner cannot be empty", field="owner")
+        rules = RuleCheck(self.conn, self.model, obj)
+        prior = rules.prior([record_id])
         values.update(updated_at=utcnow(), updated_by=self.actor.user_id, version=current.version + 1)
         result = self.conn.execute(
             table.update().where(table.c.id == record_id, table.c.version == current.version).values(**values)
         )
         if result.rowcount != 1:
             raise Conflict(f"{obj.name} {record_id} was changed concurrently; reload and retry", field="expectedVersion")
+        for _, error in rules.violations([record_id], prior):
+            raise error
         return record_id
 
     # --- delete ---------------------------------------------------------------------------
@@ -225,6 +236,9 @@ class RecordWriter:
             if field is None:
                 errors.append(ValidationError(f"{obj.name} has no field '{key}'", field=key))
                 continue
+            if field.is_computed:
+                errors.append(ValidationError(f"{key} is a {field.type.lower()} field: its value is computed", field=key))
+                continue
             if field.read_only:
                 errors.append(ValidationError(f"{key} is read-only", field=key))
                 continue
@@ -238,11 +252,16 @@ class RecordWriter:
                 continue
             values[field.column_name] = types.of(field).to_storage(field, parsed)
         if creating:
-            for field in obj.fields:
+            for field in obj.stored_fields:
                 if field.column_name in values or field.name in data:
                     continue
                 if field.default_value is not None:
                     values[field.column_name] = types.of(field).parse(field, field.default_value)
+                elif field.default_expression:
+                    try:
+                        values[field.column_name] = self._default(obj, field)
+                    except ValidationError as exc:
+                        errors.append(exc)
                 elif field.required and field.type != "AUTO_NUMBER":
                     errors.append(ValidationError(f"{field.name} is required", field=field.name))
         if values.get("owner_id"):
@@ -250,6 +269,22 @@ class RecordWriter:
         if errors:
             raise ValidationErrors(errors)
         return values
+
+    def _default(self, obj: ObjectDef, field: FieldDef) -> Any:
+        """The value of a field's default expression, as the column stores it."""
+        value = evaluate(self.model.computed.default(obj, field), RecordEnv({}, is_new=True))
+        if isinstance(value, Decimal) and field.opt("scale") is not None:
+            value = value.quantize(Decimal(1).scaleb(-field.opt("scale")), rounding=ROUND_HALF_UP)
+        field_type = registry().of(field)
+        try:
+            parsed = field_type.parse(field, value)
+        except ValidationError as exc:
+            raise ValidationError(f"{field.name}: its default value expression gives an invalid value "
+                                  f"({exc.message})", field=field.name) from None
+        if parsed is None and field.required:
+            raise ValidationError(f"{field.name} is required (its default value expression gives null)",
+                                  field=field.name)
+        return field_type.to_storage(field, parsed)
 
     def _check_owner(self, user_id: str, errors: list[ValidationError]) -> None:
         found = self.conn.execute(
