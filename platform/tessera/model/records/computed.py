@@ -30,8 +30,8 @@ from tessera.model.expressions import (
     default_functions,
     field_expr_type,
 )
-from tessera.model.expressions.types import RESULT_TYPES
 from tessera.model.expressions.typed import TCall, TLiteral
+from tessera.model.expressions.types import RESULT_TYPES
 from tessera.model.field_types import registry
 from tessera.model.field_types.computed import DECIMAL_RESULTS
 from tessera.model.records.tables import RecordTables

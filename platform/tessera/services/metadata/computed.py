@@ -87,9 +87,6 @@ def broken_definitions(meta: TenantMetadata) -> list[str]:
             check()
         except TesseraError as exc:
             problems.append(f"{what}: {exc.message}")
-    cycle = _cycle(meta)
-    if cycle:
-        problems.append("computed fields use each other in a cycle: " + " → ".join(cycle))
     return problems
 
 
@@ -125,6 +122,12 @@ def refuse_broken(meta: TenantMetadata, *, before: TenantMetadata) -> None:
     """Refuse a change whose definitions ``meta`` break what held in ``before``."""
     if not _has_expressions(meta) and not _has_expressions(before):
         return
+    cycle = _cycle(meta)
+    if cycle:
+        raise ValidationError(
+            "expression: computed fields would use each other in a cycle: " + " → ".join(cycle),
+            field="expression", kind="cycle",
+        )
     problems = broken_definitions(meta)
     if problems:
         listed = problems[:MAX_LISTED]
