@@ -11,7 +11,6 @@ SQL for one dialect at one instant (TODAY() and NOW() are fixed per query).
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,15 +21,12 @@ from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata, Valid
 from tessera.model.expressions import (
     CheckedExpression,
     Context,
-    ExprType,
     RecordResolver,
     check,
     check_for_object,
     compile_sql,
-    default_functions,
     field_expr_type,
 )
-from tessera.model.expressions.typed import TCall, TLiteral
 from tessera.model.expressions.types import RESULT_TYPES
 from tessera.model.field_types import registry
 from tessera.model.field_types.computed import DECIMAL_RESULTS
@@ -41,15 +37,11 @@ MAX_NESTING = 16
 
 
 def check_formula(meta: TenantMetadata, object_name: str, field: FieldDef) -> CheckedExpression:
-    """The formula's expression checked against ``meta``, rounded to its scale when it has one."""
-    result_type = field.opt("resultType")
-    checked = check_for_object(
-        field.opt("expression", ""), meta, object_name, Context.FORMULA, expected=RESULT_TYPES[result_type]
+    """The formula's expression checked against ``meta``."""
+    return check_for_object(
+        field.opt("expression", ""), meta, object_name, Context.FORMULA,
+        expected=RESULT_TYPES[field.opt("resultType")],
     )
-    if result_type in DECIMAL_RESULTS:
-        # Rounding is part of the value, so SQL filters, sorting and output all see the same number.
-        checked = replace(checked, tree=_rounded(checked, field.opt("scale", 2)))
-    return checked
 
 
 def check_rollup_filter(meta: TenantMetadata, field: FieldDef) -> CheckedExpression | None:
@@ -66,15 +58,6 @@ def check_rule(meta: TenantMetadata, object_name: str, rule: ValidationRuleDef) 
 def check_default(field: FieldDef) -> CheckedExpression:
     """A default value expression: it reads no fields, and gives a value of the field's type."""
     return check(field.default_expression or "", None, Context.DEFAULT, expected=field_expr_type(field))
-
-
-def _rounded(checked: CheckedExpression, scale: int) -> TCall:
-    spec = default_functions().get("ROUND")
-    assert spec is not None
-    signature = next(s for s in spec.signatures if s.accepts((ExprType.NUMBER, ExprType.INTEGER)))
-    tree = checked.tree
-    places = TLiteral(type=ExprType.INTEGER, pos=tree.pos, value=scale)
-    return TCall(type=ExprType.NUMBER, pos=tree.pos, spec=spec, signature=signature, args=(tree, places))
 
 
 class ComputedFields:
@@ -142,7 +125,12 @@ class FieldSql:
     def _formula(self, obj: ObjectDef, field: FieldDef, source: sa.FromClause) -> sa.ColumnElement[Any]:
         checked = self.computed.expression(obj, field)
         assert checked is not None
-        return compile_sql(checked, self.resolver(obj.name, source), dialect=self.dialect, now=self.now)
+        value = compile_sql(checked, self.resolver(obj.name, source), dialect=self.dialect, now=self.now)
+        if field.opt("resultType") in DECIMAL_RESULTS:
+            # Rounding to the scale is part of the value, so filters, sorting and output agree. The
+            # database's own ROUND suffices here: the value is final, nothing discontinuous follows.
+            value = sa.func.round(value, field.opt("scale", 2))
+        return value
 
     def _rollup(self, obj: ObjectDef, field: FieldDef, source: sa.FromClause) -> sa.ColumnElement[Any]:
         child = self.tables.meta.by_name[field.opt("childObject")]

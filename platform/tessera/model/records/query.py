@@ -143,9 +143,27 @@ class QueryCompiler:
 
             if op == "contains" and field_type.is_list:
                 clauses.append(self._json_array_contains(column, parse([value])[0]))
+            elif field.is_computed:
+                clauses.append(self._compare_computed(column, op, value, parse))
             else:
                 clauses.append(self._compare(column, op, value, parse))
         return sa.and_(sa.true(), *clauses)
+
+    def _compare_computed(self, value: sa.ColumnElement[Any], op: str, given: Any, parse: Any) -> sa.ColumnElement[bool]:
+        """A two-valued comparison that computes ``value`` once per row.
+
+        ``_compare`` repeats the column in an IS NOT NULL test, which costs nothing for a column
+        and lets indexes serve; a formula would be computed twice, so its three-valued comparison
+        is folded to FALSE with COALESCE instead. Negative operators keep their nulls (as above).
+        """
+        if op == "isNull":
+            return value.is_(None) if given else value.is_not(None)
+        negated = {"neq": "eq", "notIn": "in"}
+        positive = self._compare(value, negated.get(op, op), given, parse)
+        # The positive form is "value IS NOT NULL AND <comparison>"; keep only the comparison.
+        comparison = positive.clauses[-1] if isinstance(positive, sa.BooleanClauseList) else positive
+        folded = sa.func.coalesce(comparison, sa.false())
+        return sa.not_(folded) if op in negated else folded
 
     def _compare(self, column: sa.ColumnElement[Any], op: str, value: Any, parse: Any) -> sa.ColumnElement[bool]:
         """One two-valued comparison; ``parse`` turns an input value into a column value."""
