@@ -21,6 +21,7 @@ from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata, Valid
 from tessera.model.expressions import (
     CheckedExpression,
     Context,
+    ExprType,
     RecordResolver,
     check,
     check_for_object,
@@ -56,8 +57,14 @@ def check_rule(meta: TenantMetadata, object_name: str, rule: ValidationRuleDef) 
 
 
 def check_default(field: FieldDef) -> CheckedExpression:
-    """A default value expression: it reads no fields, and gives a value of the field's type."""
-    return check(field.default_expression or "", None, Context.DEFAULT, expected=field_expr_type(field))
+    """A default value expression: it reads no fields, and gives a value of the field's type.
+
+    A picklist's default is a text; the write path checks it is one of the options.
+    """
+    expected = field_expr_type(field)
+    if expected == ExprType.PICKLIST:
+        expected = ExprType.TEXT
+    return check(field.default_expression or "", None, Context.DEFAULT, expected=expected)
 
 
 class ComputedFields:

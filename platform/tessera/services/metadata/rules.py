@@ -7,6 +7,7 @@ may use ISNEW, ISCHANGED and PRIORVALUE); the write path enforces active rules
 
 from __future__ import annotations
 
+from dataclasses import replace as replace_
 from types import MappingProxyType
 from typing import Any
 
@@ -86,9 +87,13 @@ def planned_rule(
     old = _existing(obj, data.get("name"))
     if replace:
         merged = {k: v for k, v in data.items() if k != "object"}
-    else:
-        merged = {**export_rule(old), **{k: v for k, v in data.items() if k != "object"}}
-    return old, _build(change, obj, merged, origin=old.origin, position=old.position, rule_id=old.id)
+        return old, _build(change, obj, merged, origin=old.origin, position=old.position, rule_id=old.id)
+    merged = {**export_rule(old), **{k: v for k, v in data.items() if k != "object"}}
+    new = _build(change, obj, merged, origin=old.origin, position=old.position, rule_id=old.id)
+    # Like labels, a message given in an update changes the locales it names and keeps the others.
+    if data.get("message") is not None:
+        new = replace_(new, message=MappingProxyType({**old.message, **new.message}))
+    return old, new
 
 
 def _build(

@@ -279,8 +279,9 @@ class RecordWriter:
         try:
             parsed = field_type.parse(field, value)
         except ValidationError as exc:
+            reason = exc.message.removeprefix(f"{field.name}: ")
             raise ValidationError(f"{field.name}: its default value expression gives an invalid value "
-                                  f"({exc.message})", field=field.name) from None
+                                  f"({reason})", field=field.name) from None
         if parsed is None and field.required:
             raise ValidationError(f"{field.name} is required (its default value expression gives null)",
                                   field=field.name)
