@@ -78,9 +78,9 @@ class RollupType(_ComputedType):
 def _check_scale(options: dict[str, Any]) -> None:
     if options["resultType"] in DECIMAL_RESULTS:
         options.setdefault("scale", DEFAULT_SCALE)
-    elif "scale" in options:
-        raise ValidationError(f"option 'scale' applies to NUMBER, CURRENCY and PERCENT results, "
-                              f"not {options['resultType']}", field="scale")
+    else:
+        # NOTE: dropped rather than refused: an update from CURRENCY to TEXT keeps the old options.
+        options.pop("scale", None)
 
 
 COMPUTED_TYPES: tuple[FieldType, ...] = (FormulaType(), RollupType())

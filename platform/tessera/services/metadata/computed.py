@@ -111,10 +111,14 @@ def _rule_holds(meta: TenantMetadata, obj: ObjectDef, rule: ValidationRuleDef) -
 
 def _rollup_holds(meta: TenantMetadata, obj: ObjectDef, field: FieldDef) -> None:
     prepared = _prepare_rollup(meta, obj, field)
-    if prepared.opt("resultType") != field.opt("resultType") or prepared.opt("scale") != field.opt("scale"):
+    if prepared.opt("resultType") != field.opt("resultType"):
         raise ValidationError(
-            f"its result would change from {field.opt('resultType')} to {prepared.opt('resultType')}"
-            f" (scale {field.opt('scale')} to {prepared.opt('scale')}); change the rollup first"
+            f"its result would change from {field.opt('resultType')} to {prepared.opt('resultType')}; "
+            "change the rollup first"
+        )
+    if prepared.opt("scale") != field.opt("scale"):
+        raise ValidationError(
+            f"its scale would change from {field.opt('scale')} to {prepared.opt('scale')}; change the rollup first"
         )
 
 

@@ -55,6 +55,8 @@ def _build_field(obj: ObjectDef, base: dict[str, Any], options: dict[str, Any], 
         position=position,
         origin=origin,
     )
+    if field.required and field.is_computed:
+        raise ValidationError(f"{field_type.key} fields are computed, so they cannot be required", field="required")
     if field.unique and not field_type.supports_unique:
         raise ValidationError(f"{field_type.key} fields cannot be unique", field="unique")
     if field.indexed and not field_type.supports_index:
