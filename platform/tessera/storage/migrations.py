@@ -30,13 +30,13 @@ def alembic_config(db: Database) -> AlembicConfig:
     return cfg
 
 
-def upgrade(db: Database) -> None:
-    """Create the system schema if needed and migrate it to head (idempotent)."""
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Create the system schema if needed and migrate it to ``revision`` (idempotent)."""
     schema = db.config.system_schema
     if schema is not None:
         with db.system.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    command.upgrade(alembic_config(db), "head")
+    command.upgrade(alembic_config(db), revision)
 
 
 def current_revision(db: Database) -> str | None:

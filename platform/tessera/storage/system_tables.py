@@ -24,6 +24,19 @@ tenants = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("parent_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="RESTRICT"), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_roles_tenant_name"),
+)
+
 users = sa.Table(
     "users",
     metadata,
@@ -33,6 +46,13 @@ users = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("is_active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=True),
+    sa.Column("role_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="SET NULL", name="fk_users_role"),
+              nullable=True),
+    sa.Column("manager_id", sa.String(36), sa.ForeignKey("users.id", ondelete="SET NULL", name="fk_users_manager"),
+              nullable=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_login_at", UTCDateTime(), nullable=True),
     sa.UniqueConstraint("tenant_id", "email", name="uq_users_tenant_email"),
 )
 
@@ -47,6 +67,8 @@ api_tokens = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=True),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.Column("scope", sa.String(16), nullable=False, server_default="READ_WRITE"),
+    sa.Column("last_used_at", UTCDateTime(), nullable=True),
 )
 
 object_defs = sa.Table(
@@ -65,6 +87,7 @@ object_defs = sa.Table(
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("tenant_id", "name", name="uq_object_defs_tenant_name"),
     sa.UniqueConstraint("tenant_id", "plural_name", name="uq_object_defs_tenant_plural"),
+    sa.Column("sharing", sa.String(24), nullable=False, server_default="PUBLIC_READ_WRITE"),
 )
 
 field_defs = sa.Table(
@@ -122,4 +145,77 @@ sequences = sa.Table(
     sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("name", sa.String(140), primary_key=True),
     sa.Column("next_value", sa.BigInteger, nullable=False),
+)
+
+permission_sets = sa.Table(
+    "permission_sets",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("description", sa.JSON, nullable=True),
+    sa.Column("origin", sa.String(63), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_permission_sets_tenant_name"),
+)
+
+object_permissions = sa.Table(
+    "object_permissions",
+    metadata,
+    sa.Column("permission_set_id", sa.String(36), sa.ForeignKey("permission_sets.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("can_read", sa.Boolean, nullable=False),
+    sa.Column("can_create", sa.Boolean, nullable=False),
+    sa.Column("can_edit", sa.Boolean, nullable=False),
+    sa.Column("can_delete", sa.Boolean, nullable=False),
+    sa.Column("view_all", sa.Boolean, nullable=False),
+    sa.Column("modify_all", sa.Boolean, nullable=False),
+)
+
+field_permissions = sa.Table(
+    "field_permissions",
+    metadata,
+    sa.Column("permission_set_id", sa.String(36), sa.ForeignKey("permission_sets.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("field_id", sa.String(36), sa.ForeignKey("field_defs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("can_read", sa.Boolean, nullable=False),
+    sa.Column("can_edit", sa.Boolean, nullable=False),
+)
+
+user_permission_sets = sa.Table(
+    "user_permission_sets",
+    metadata,
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("permission_set_id", sa.String(36), sa.ForeignKey("permission_sets.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+record_shares = sa.Table(
+    "record_shares",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("role_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="CASCADE"), nullable=True),
+    sa.Column("access", sa.String(8), nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("object_id", "record_id", "user_id", "role_id", name="uq_record_shares_grantee"),
+    sa.Index("ix_record_shares_user", "user_id", "object_id"),
+    sa.Index("ix_record_shares_role", "role_id", "object_id"),
+    sa.Index("ix_record_shares_record", "object_id", "record_id"),
+)
+
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(300), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_started_at", UTCDateTime(), nullable=False),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
 )

@@ -54,3 +54,37 @@ def test_starting_on_an_older_database_names_both_revisions(fresh_runtime: Runti
         migrations.require_current(fresh_runtime.db)
     assert "0000_older" in info.value.message
     assert str(migrations.head_revision(fresh_runtime.db)) in info.value.message
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(fresh_runtime: Runtime) -> None:
+    # given a database at the first revision holding a tenant, a user with a token, an object and a field
+    migrations.upgrade(fresh_runtime.db, "0001_system_tables")
+    now = "2026-01-01 00:00:00+00:00"
+    rows = {
+        "tenants": "INSERT INTO tenants (id, slug, name, schema_name, metadata_version, created_at) "
+                   "VALUES ('t1', 'acme', 'Acme', 't_acme', 3, :now)",
+        "users": "INSERT INTO users (id, tenant_id, email, name, is_active, created_at) "
+                 "VALUES ('u1', 't1', 'a@example.com', 'a', TRUE, :now)",
+        "api_tokens": "INSERT INTO api_tokens (id, tenant_id, user_id, name, token_hash, created_at) "
+                      "VALUES ('k1', 't1', 'u1', 'admin', 'hash', :now)",
+        "object_defs": "INSERT INTO object_defs (id, tenant_id, name, plural_name, labels, plural_labels, origin, "
+                       "table_name, created_at, updated_at) VALUES ('o1', 't1', 'deal', 'deals', '{}', '{}', "
+                       "'custom', 'deal', :now, :now)",
+        "field_defs": "INSERT INTO field_defs (id, tenant_id, object_id, name, column_name, type, labels, required, "
+                      "is_unique, indexed, read_only, options, position, origin, created_at, updated_at) VALUES "
+                      "('f1', 't1', 'o1', 'title', 'title', 'TEXT', '{}', FALSE, FALSE, FALSE, FALSE, '{}', 0, "
+                      "'custom', :now, :now)",
+    }
+    with fresh_runtime.db.system.begin() as conn:
+        for statement in rows.values():
+            conn.execute(sa.text(statement), {"now": now})
+    # when it is upgraded to the head revision (which rebuilds tables on SQLite)
+    migrations.upgrade(fresh_runtime.db)
+    # then every row is still there, and the new columns hold their defaults
+    with fresh_runtime.db.system.connect() as conn:
+        for table in rows:
+            assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
+        user = conn.execute(sa.text("SELECT is_admin, role_id FROM users")).one()
+        assert (bool(user.is_admin), user.role_id) == (False, None)
+        assert conn.execute(sa.text("SELECT scope FROM api_tokens")).scalar_one() == "READ_WRITE"
+        assert conn.execute(sa.text("SELECT sharing FROM object_defs")).scalar_one() == "PUBLIC_READ_WRITE"

@@ -1,0 +1,120 @@
+"""Users, roles, permission sets, sharing and record shares; scoped tokens; login throttling.
+
+Revision ID: 0003_access
+Revises: 0002_validation_rules
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003_access"
+down_revision = "0002_validation_rules"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "roles",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name", sa.String(63), nullable=False),
+        sa.Column("labels", sa.JSON, nullable=False),
+        sa.Column("parent_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="RESTRICT"), nullable=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("tenant_id", "name", name="uq_roles_tenant_name"),
+    )
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("password_hash", sa.Text, nullable=True))
+        batch.add_column(sa.Column("role_id", sa.String(36), nullable=True))
+        batch.add_column(sa.Column("manager_id", sa.String(36), nullable=True))
+        batch.add_column(sa.Column("is_admin", sa.Boolean, nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("last_login_at", TS, nullable=True))
+        batch.create_foreign_key("fk_users_role", "roles", ["role_id"], ["id"], ondelete="SET NULL")
+        batch.create_foreign_key("fk_users_manager", "users", ["manager_id"], ["id"], ondelete="SET NULL")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("scope", sa.String(16), nullable=False, server_default="READ_WRITE"))
+        batch.add_column(sa.Column("last_used_at", TS, nullable=True))
+    with op.batch_alter_table("object_defs") as batch:
+        batch.add_column(sa.Column("sharing", sa.String(24), nullable=False, server_default="PUBLIC_READ_WRITE"))
+    op.create_table(
+        "permission_sets",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name", sa.String(63), nullable=False),
+        sa.Column("labels", sa.JSON, nullable=False),
+        sa.Column("description", sa.JSON, nullable=True),
+        sa.Column("origin", sa.String(63), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("tenant_id", "name", name="uq_permission_sets_tenant_name"),
+    )
+    op.create_table(
+        "object_permissions",
+        sa.Column("permission_set_id", sa.String(36), sa.ForeignKey("permission_sets.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("can_read", sa.Boolean, nullable=False),
+        sa.Column("can_create", sa.Boolean, nullable=False),
+        sa.Column("can_edit", sa.Boolean, nullable=False),
+        sa.Column("can_delete", sa.Boolean, nullable=False),
+        sa.Column("view_all", sa.Boolean, nullable=False),
+        sa.Column("modify_all", sa.Boolean, nullable=False),
+    )
+    op.create_table(
+        "field_permissions",
+        sa.Column("permission_set_id", sa.String(36), sa.ForeignKey("permission_sets.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("field_id", sa.String(36), sa.ForeignKey("field_defs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("can_read", sa.Boolean, nullable=False),
+        sa.Column("can_edit", sa.Boolean, nullable=False),
+    )
+    op.create_table(
+        "user_permission_sets",
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("permission_set_id", sa.String(36), sa.ForeignKey("permission_sets.id", ondelete="CASCADE"),
+                  primary_key=True),
+    )
+    op.create_table(
+        "record_shares",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("record_id", sa.String(36), nullable=False),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("role_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="CASCADE"), nullable=True),
+        sa.Column("access", sa.String(8), nullable=False),
+        sa.Column("created_by", sa.String(36), nullable=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.UniqueConstraint("object_id", "record_id", "user_id", "role_id", name="uq_record_shares_grantee"),
+    )
+    op.create_index("ix_record_shares_user", "record_shares", ["user_id", "object_id"])
+    op.create_index("ix_record_shares_role", "record_shares", ["role_id", "object_id"])
+    op.create_index("ix_record_shares_record", "record_shares", ["object_id", "record_id"])
+    op.create_table(
+        "login_throttle",
+        sa.Column("key", sa.String(300), primary_key=True),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("window_started_at", TS, nullable=False),
+        sa.Column("locked_until", TS, nullable=True),
+    )
+
+
+def downgrade() -> None:
+    for table in ("login_throttle", "record_shares", "user_permission_sets", "field_permissions",
+                  "object_permissions", "permission_sets"):
+        op.drop_table(table)
+    with op.batch_alter_table("object_defs") as batch:
+        batch.drop_column("sharing")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("last_used_at")
+        batch.drop_column("scope")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint("fk_users_manager", type_="foreignkey")
+        batch.drop_constraint("fk_users_role", type_="foreignkey")
+        for column in ("last_login_at", "is_admin", "manager_id", "role_id", "password_hash"):
+            batch.drop_column(column)
+    op.drop_table("roles")
