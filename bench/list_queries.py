@@ -108,10 +108,11 @@ def _walked(service: GraphQLService, rt: Any, token: str, n: int) -> float:
     with rt.db.system.connect() as conn:
         principal = authenticate(conn, token)
         model = rt.model(conn, principal.tenant)
-    schema = service.schemas.get(model.meta, principal.tenant.id).graphql_schema
+    built = service.schemas.get(model.meta, principal.tenant.id)
+    schema = built.graphql_schema
     document = parse(QUERY)
     started = time.perf_counter()
-    with RequestContext(rt, principal, model) as ctx:
+    with RequestContext(rt, principal, model, meta=built.meta) as ctx:
         result = execute(schema, document, context_value=ctx, variable_values={"n": n},
                          execution_context_class=WalkedExecutionContext)
     json.dumps({"data": result.data}, ensure_ascii=False, separators=(",", ":"))

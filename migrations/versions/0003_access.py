@@ -35,6 +35,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("last_login_at", TS, nullable=True))
         batch.create_foreign_key("fk_users_role", "roles", ["role_id"], ["id"], ondelete="SET NULL")
         batch.create_foreign_key("fk_users_manager", "users", ["manager_id"], ["id"], ondelete="SET NULL")
+    # Until this revision every user was an administrator; they stay so until an admin says otherwise.
+    existing = sa.table("users", sa.column("is_admin", sa.Boolean))
+    op.execute(existing.update().values(is_admin=True))
     with op.batch_alter_table("api_tokens") as batch:
         batch.add_column(sa.Column("scope", sa.String(16), nullable=False, server_default="READ_WRITE"))
         batch.add_column(sa.Column("last_used_at", TS, nullable=True))

@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tessera.model.access import SYSTEM, UserAccess
+from tessera.model.definitions import TenantMetadata
 from tessera.model.registry import TenantModel
 from tessera.services.records.read import RecordReader
 from tessera.services.runtime import Actor, Runtime
@@ -19,19 +21,22 @@ class RequestContext:
     principal: Principal
     model: TenantModel
     locale: str | None = None
+    access: UserAccess = SYSTEM
+    meta: TenantMetadata | None = None
+    """The metadata the caller's schema shows (set with the schema, per request)."""
     _conn: sa.Connection | None = field(default=None, repr=False)
     _reader: RecordReader | None = field(default=None, repr=False)
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.principal.tenant, self.principal.user_id, "api")
+        return Actor(self.principal.tenant, self.principal.user_id, "api", self.access)
 
     @property
     def reader(self) -> RecordReader:
         """A reader on one connection for the whole request (opened on first use)."""
         if self._reader is None:
             self._conn = self.rt.db.tenant(self.principal.tenant.schema_name).connect()
-            self._reader = RecordReader(self._conn, self.model, self.rt.config.limits)
+            self._reader = RecordReader(self._conn, self.model, self.rt.config.limits, self.access)
         return self._reader
 
     def end_read(self) -> None:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from graphql import ExecutionResult, execute
+from graphql import ExecutionResult, OperationType, execute, get_operation_ast
 
 from tessera.api.context import RequestContext
 from tessera.api.documents import DocumentCache, InvalidDocument
@@ -16,7 +16,7 @@ from tessera.api.errors import error_payload, request_error
 from tessera.api.execution import TesseraExecutionContext
 from tessera.api.graphiql import GRAPHIQL_HTML
 from tessera.api.schema import SchemaCache
-from tessera.core.errors import LimitExceeded, TesseraError, Unauthenticated, ValidationError
+from tessera.core.errors import Forbidden, LimitExceeded, TesseraError, Unauthenticated, ValidationError
 from tessera.core.logging import log
 from tessera.services.runtime import Runtime
 from tessera.services.tokens import authenticate
@@ -39,13 +39,19 @@ class GraphQLService:
         variables = operation.get("variables") or {}
         if not isinstance(variables, dict):
             return {"errors": [request_error(ValidationError("'variables' must be an object", field="variables"))]}
-        schema = self.schemas.get(ctx.model.meta, ctx.principal.tenant.id).graphql_schema
+        built = self.schemas.get(ctx.model.meta, ctx.principal.tenant.id, ctx.access.profile)
+        ctx.meta = built.meta
+        schema = built.graphql_schema
         try:
             document = self.documents.get(schema, operation["query"], self.rt.config.limits)
         except LimitExceeded as exc:
             return {"errors": [request_error(exc)]}
         except InvalidDocument as exc:
             return {"errors": [error_payload(e) for e in exc.errors]}
+        if ctx.principal.read_only:
+            chosen = get_operation_ast(document, operation.get("operationName"))
+            if chosen is not None and chosen.operation == OperationType.MUTATION:
+                return {"errors": [request_error(Forbidden("this API token is read-only: it cannot run mutations"))]}
         result = execute(
             schema, document, context_value=ctx, variable_values=variables,
             operation_name=operation.get("operationName"), execution_context_class=TesseraExecutionContext,
@@ -89,6 +95,7 @@ def graphql_endpoint() -> Response:
         with rt.db.system.connect() as conn:
             principal = authenticate(conn, _bearer())
             model = rt.model(conn, principal.tenant)
+            access = rt.access(conn, principal.tenant, principal.user_id)
     except Unauthenticated as exc:
         return _json({"errors": [request_error(exc)]}, 401)
     try:
@@ -102,7 +109,7 @@ def graphql_endpoint() -> Response:
         return _json({"errors": [request_error(exc)]}, 400)
     locale = request.headers.get("Accept-Language", "")[:2] or None
     results = []
-    with RequestContext(rt, principal, model, locale=locale) as ctx:
+    with RequestContext(rt, principal, model, locale=locale, access=access) as ctx:
         for operation in operations:
             try:
                 results.append(service.run(ctx, operation))

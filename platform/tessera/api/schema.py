@@ -1,44 +1,60 @@
 """Assembles a tenant's schema (metadata half + generated data half) and caches the built object.
 
-The built ``graphene.Schema`` is cached per (tenant, metadata version) in each process: never
-rebuilt per request, never re-parsed from SDL. A bounded LRU keeps memory flat with many tenants.
+The built ``graphene.Schema`` is cached per (tenant, metadata version, permission profile) in each
+process: never rebuilt per request, never re-parsed from SDL. Users with the same permission sets
+share one schema; a bounded LRU keeps memory flat with many tenants and profiles.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any
+from dataclasses import dataclass
 
 import graphene
+from graphql import GraphQLSchema
 
 from tessera.api.data.schema import data_fields
 from tessera.api.metadata.schema import MetadataMutation, MetadataQuery
+from tessera.model.access import ADMIN, PermissionProfile, visible_metadata
 from tessera.model.definitions import TenantMetadata
 
 
-def build_schema(meta: TenantMetadata) -> graphene.Schema:
-    queries, mutations = data_fields(meta)
+@dataclass(frozen=True)
+class TenantSchema:
+    """A built schema and the metadata it shows (a permission profile's view of the tenant's)."""
+
+    schema: graphene.Schema
+    meta: TenantMetadata
+
+    @property
+    def graphql_schema(self) -> GraphQLSchema:
+        return self.schema.graphql_schema
+
+
+def build_schema(meta: TenantMetadata, profile: PermissionProfile = ADMIN) -> TenantSchema:
+    visible = visible_metadata(meta, profile)
+    queries, mutations = data_fields(visible, profile)
     query = type("Query", (MetadataQuery,), queries)
     mutation = type("Mutation", (MetadataMutation,), mutations)
-    return graphene.Schema(query=query, mutation=mutation, auto_camelcase=True)
+    return TenantSchema(graphene.Schema(query=query, mutation=mutation, auto_camelcase=True), visible)
 
 
 class SchemaCache:
     def __init__(self, size: int = 32) -> None:
         self._size = size
         self._lock = threading.Lock()
-        self._items: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, str], TenantSchema] = OrderedDict()
         self.builds = 0
 
-    def get(self, meta: TenantMetadata, tenant_id: str) -> graphene.Schema:
-        key = (tenant_id, meta.version)
+    def get(self, meta: TenantMetadata, tenant_id: str, profile: PermissionProfile = ADMIN) -> TenantSchema:
+        key = (tenant_id, meta.version, profile.key)
         with self._lock:
             schema = self._items.get(key)
             if schema is not None:
                 self._items.move_to_end(key)
                 return schema
-        schema = build_schema(meta)
+        schema = build_schema(meta, profile)
         with self._lock:
             self.builds += 1
             self._items[key] = schema

@@ -135,6 +135,8 @@ class ObjectDef:
     origin: str = "custom"
     id: str | None = None
     validation_rules: tuple[ValidationRuleDef, ...] = ()
+    sharing: str = "PUBLIC_READ_WRITE"
+    """The org-wide default: PRIVATE, PUBLIC_READ or PUBLIC_READ_WRITE (see ``model/access.py``)."""
 
     def label(self, locale: str | None = None) -> str:
         return pick_label(self.labels, locale) or self.name
@@ -179,6 +181,8 @@ class TenantMetadata:
     schema_name: str
     version: int
     objects: tuple[ObjectDef, ...]
+    fixed_relations: Mapping[str, tuple[ReverseRelation, ...]] | None = None
+    """Reverse relations named by a fuller metadata (a user's restricted view keeps the names)."""
 
     @cached_property
     def by_name(self) -> Mapping[str, ObjectDef]:
@@ -198,6 +202,8 @@ class TenantMetadata:
         When one source looks up the same target twice, the second and later relations get the
         lookup field's name appended (``opportunitiesByPartner``) so names stay unique.
         """
+        if self.fixed_relations is not None:
+            return self.fixed_relations
         result: dict[str, list[ReverseRelation]] = {}
         for source in self.objects:
             seen_targets: set[str] = set()

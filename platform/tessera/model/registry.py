@@ -116,6 +116,7 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 origin=row["origin"],
                 fields=tuple(by_object.get(row["id"], ())),
                 validation_rules=tuple(rules_by_object.get(row["id"], ())),
+                sharing=row["sharing"],
             )
             for row in objects
         ),

@@ -10,18 +10,25 @@ import sqlalchemy as sa
 
 from tessera.core.config import Config
 from tessera.core.errors import NotFound
+from tessera.model.access import SYSTEM, UserAccess
 from tessera.model.registry import ModelCache, TenantModel, TenantRef
+from tessera.services.security.access import AccessCache
 from tessera.storage.engines import Database
 from tessera.storage.system_tables import tenants
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is doing something: a user of a tenant (system work uses ``user_id=None``)."""
+    """Who is doing something: a user of a tenant, with what they may do.
+
+    Work the platform does itself (the CLI, jobs, imports) has ``access=SYSTEM``; requests carry
+    the user's own access, loaded once per (tenant, metadata version, user).
+    """
 
     tenant: TenantRef
     user_id: str | None
     channel: str = "api"
+    access: UserAccess = SYSTEM
 
 
 class Runtime:
@@ -31,6 +38,7 @@ class Runtime:
         self.config = config
         self.db = Database(config)
         self.models = ModelCache()
+        self.accesses = AccessCache()
 
     @property
     def dialect(self) -> str:
@@ -45,6 +53,10 @@ class Runtime:
 
     def model(self, conn: sa.Connection, tenant: TenantRef) -> TenantModel:
         return self.models.get(conn, tenant)
+
+    def access(self, conn: sa.Connection, tenant: TenantRef, user_id: str) -> UserAccess:
+        """What ``user_id`` may do in ``tenant`` at its current metadata version."""
+        return self.accesses.get(conn, tenant, user_id)
 
     @contextmanager
     def read(self, tenant: TenantRef) -> Iterator[sa.Connection]:

@@ -68,7 +68,7 @@ def create_tenant(rt: Runtime, slug: str, admin_email: str, *, name: str | None 
                 conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
             conn.execute(users.insert().values(
                 id=user_id, tenant_id=tenant.id, email=admin_email.lower(), name=admin_email.split("@")[0],
-                is_active=True, created_at=now,
+                is_active=True, is_admin=True, created_at=now,
             ))
             token = issue_token(conn, tenant.id, user_id, "admin")
             change = begin_change(conn, tenant)

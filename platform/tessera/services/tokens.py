@@ -29,6 +29,12 @@ class Principal:
     tenant: TenantRef
     user_id: str
     email: str
+    scope: str = "READ_WRITE"
+    """READ_WRITE, or READ_ONLY: the token may not run mutations."""
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == "READ_ONLY"
 
 
 def issue_token(conn: sa.Connection, tenant_id: str, user_id: str, name: str, expires_at: datetime | None = None) -> str:
@@ -51,7 +57,7 @@ def authenticate(conn: sa.Connection, token: str | None) -> Principal:
         sa.select(
             tenants.c.id, tenants.c.slug, tenants.c.schema_name, tenants.c.metadata_version,
             users.c.id.label("user_id"), users.c.email, users.c.is_active,
-            api_tokens.c.expires_at, api_tokens.c.revoked_at,
+            api_tokens.c.expires_at, api_tokens.c.revoked_at, api_tokens.c.scope,
         )
         .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id).join(tenants, tenants.c.id == api_tokens.c.tenant_id))
         .where(api_tokens.c.token_hash == hash_token(token))
@@ -60,5 +66,7 @@ def authenticate(conn: sa.Connection, token: str | None) -> Principal:
         raise Unauthenticated("invalid API token")
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise Unauthenticated("expired API token")
-    return Principal(TenantRef(row.id, row.slug, row.schema_name, row.metadata_version), row.user_id, row.email)
+    return Principal(
+        TenantRef(row.id, row.slug, row.schema_name, row.metadata_version), row.user_id, row.email, row.scope
+    )
 

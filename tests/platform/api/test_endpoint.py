@@ -174,7 +174,7 @@ def test_expired_token_is_401(app: Flask, runtime: Runtime, crm: tuple[GraphQLCl
 def test_token_of_an_inactive_user_is_401(
     app: Flask, runtime: Runtime, crm: tuple[GraphQLClient, CreatedTenant]
 ) -> None:
-    # given a second user of the tenant with a token, later deactivated
+    # given a second administrator of the tenant with a token, later deactivated
     created = crm[1]
     user_id = new_id()
     with runtime.db.system.begin() as conn:
@@ -185,6 +185,7 @@ def test_token_of_an_inactive_user_is_401(
                 email=f"{user_id}@example.com",
                 name="second",
                 is_active=True,
+                is_admin=True,
                 created_at=utcnow(),
             )
         )

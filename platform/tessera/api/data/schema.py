@@ -10,25 +10,27 @@ from tessera.api.data.planner import Planner, plain
 from tessera.api.data.types import TypeFactory
 from tessera.api.execution import Precompiled
 from tessera.core.errors import NotFound
+from tessera.model.access import ADMIN, Action, PermissionProfile
 from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.names import type_name
 from tessera.services.records import create_records, delete_record, restore_record, update_record
 
 
-def data_fields(meta: TenantMetadata) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Query and mutation fields for every object of ``meta``."""
+def data_fields(meta: TenantMetadata, profile: PermissionProfile = ADMIN) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Query and mutation fields for every object of ``meta``: the mutations ``profile`` may use."""
     factory = TypeFactory(meta)
     queries: dict[str, Any] = {}
     mutations: dict[str, Any] = {}
     for obj in meta.objects:
         queries.update(_queries(factory, obj))
-        mutations.update(_mutations(factory, obj))
+        allowed = {action for action in (Action.CREATE, Action.EDIT, Action.DELETE) if profile.can(obj.name, action)}
+        mutations.update(_mutations(factory, obj, allowed))
     return queries, mutations
 
 
 def _read_nodes(info: Any, obj_name: str, ids: list[str], *, include_deleted: bool = False) -> list[Any]:
     ctx = info.context
-    selection = Planner(info, ctx.model.meta).root_node(obj_name)
+    selection = Planner(info, ctx.meta).root_node(obj_name)
     found = ctx.reader.nodes(selection, ids, include_deleted=include_deleted)
     return [found.get(i) for i in ids]
 
@@ -38,7 +40,7 @@ def _queries(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
 
     def resolve_list(root: Any, info: Any, **args: Any) -> Precompiled:
         ctx = info.context
-        selection = Planner(info, ctx.model.meta).root_connection(name, args)
+        selection = Planner(info, ctx.meta).root_connection(name, args)
         return Precompiled(ctx.reader.connection(selection))
 
     def resolve_one(root: Any, info: Any, id: str) -> Precompiled:
@@ -60,7 +62,7 @@ def _queries(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
     }
 
 
-def _mutations(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
+def _mutations(factory: TypeFactory, obj: ObjectDef, allowed: set[Action]) -> dict[str, Any]:
     name = obj.name
     record = factory.records[name]
     create_input = factory.record_input(obj, create=True)
@@ -100,7 +102,7 @@ def _mutations(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
         restore_record(ctx.rt, ctx.actor, ctx.model, name, id)
         return Precompiled(_read_nodes(info, name, [id])[0])
 
-    return {
+    fields = {
         f"create{title}": graphene.Field(
             graphene.NonNull(record), data=graphene.Argument(graphene.NonNull(create_input)),
             description=f"Create one {obj.label('en')}.", resolver=create_one,
@@ -127,3 +129,8 @@ def _mutations(factory: TypeFactory, obj: ObjectDef) -> dict[str, Any]:
             resolver=restore_one,
         ),
     }
+    needs = {
+        f"create{title}": Action.CREATE, f"create{type_name(obj.plural_name)}": Action.CREATE,
+        f"update{title}": Action.EDIT, f"delete{title}": Action.DELETE, f"restore{title}": Action.DELETE,
+    }
+    return {key: value for key, value in fields.items() if needs[key] in allowed}

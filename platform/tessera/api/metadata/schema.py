@@ -19,6 +19,7 @@ from tessera.api.metadata.types import (
     ValidationRule,
 )
 from tessera.api.scalars import JSON
+from tessera.core.errors import Forbidden
 from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import registry
 from tessera.services import metadata as metadata_service
@@ -139,6 +140,8 @@ class DeleteObjectInput(graphene.InputObjectType):
 
 def _service_call(fn: Any, info: Any, data: Any) -> Any:
     ctx = info.context
+    if not ctx.access.profile.is_admin:
+        raise Forbidden("only administrators change metadata")
     ctx.end_read()
     return fn(ctx.rt, ctx.actor, _plain(dict(data)))
 
@@ -150,11 +153,11 @@ class MetadataQuery(graphene.ObjectType):
 
     @staticmethod
     def resolve_objects(root: Any, info: Any) -> list[ObjectDef]:
-        return list(info.context.model.meta.objects)
+        return list(info.context.meta.objects)
 
     @staticmethod
     def resolve_object(root: Any, info: Any, name: str) -> ObjectDef | None:
-        return info.context.model.meta.object(name)
+        return info.context.meta.object(name)
 
     @staticmethod
     def resolve_field_types(root: Any, info: Any) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tessera.core.errors import ValidationError
+from tessera.model.access import SYSTEM, UserAccess
 from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.field_types import registry
 from tessera.model.field_types.builtin import DateTimeType
@@ -79,18 +80,23 @@ class QueryCompiler:
     Formula and rollup fields filter and sort like stored ones: ``fields`` turns them into SQL.
     """
 
-    def __init__(self, fields: FieldSql) -> None:
+    def __init__(self, fields: FieldSql, access: UserAccess = SYSTEM) -> None:
         self.fields = fields
         self.tables = fields.tables
         self.dialect = fields.dialect
+        self.access = access
 
     # --- filters --------------------------------------------------------------------------
     # Every leaf condition is two-valued (TRUE or FALSE, never NULL), so `not` is the exact
     # complement: `neq`/`notIn` include records without a value, the other operators exclude
     # them. An operator given an explicit null is ignored, as if it was not given.
     def where(self, obj: ObjectDef, filter_: Mapping[str, Any] | None, path: str = "filter") -> sa.ColumnElement[bool]:
+        """Live records of ``obj`` the user may read, matching ``filter_`` (lookup filters too)."""
         table = self.tables.table(obj.name)
         live = table.c.deleted_at.is_(None)
+        reach = self.access.row_filter(obj, table)
+        if reach is not None:
+            live = sa.and_(live, reach)
         if not filter_:
             return live
         return sa.and_(live, self._filter(obj, table, filter_, path))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from tessera.core.config import Limits
 from tessera.core.errors import LimitExceeded, ValidationError
+from tessera.model.access import SYSTEM, UserAccess
 from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import FieldType, registry
 from tessera.model.records.cursors import decode_cursor, encode_cursor, ordering_signature
@@ -43,13 +44,14 @@ def _signature(keys: list[OrderKey]) -> str:
 class RecordReader:
     """Reads for one request: one connection, one metadata version."""
 
-    def __init__(self, conn: sa.Connection, model: TenantModel, limits: Limits) -> None:
+    def __init__(self, conn: sa.Connection, model: TenantModel, limits: Limits, access: UserAccess = SYSTEM) -> None:
         self.conn = conn
         self.meta = model.meta
         self.tables = model.tables
         self.limits = limits
+        self.access = access
         self.fields = model.field_sql(conn.dialect.name)
-        self.compiler = QueryCompiler(self.fields)
+        self.compiler = QueryCompiler(self.fields, access)
 
     # --- entry points ---------------------------------------------------------------------
     def connection(self, sel: ConnectionSelection) -> dict[str, Any]:
@@ -78,6 +80,10 @@ class RecordReader:
         condition = table.c.id.in_(sorted(set(ids)))
         if not include_deleted:
             condition = sa.and_(condition, table.c.deleted_at.is_(None))
+        reach = self.access.row_filter(obj, table)
+        if reach is not None:
+            # An unreachable lookup target reads as null: it is simply not found.
+            condition = sa.and_(condition, reach)
         rows = self.conn.execute(sa.select(*columns).where(condition)).all()
         shaped = self._shape_nodes(sel, obj, rows)
         return {row[0]: node for row, node in zip(rows, shaped, strict=True)}

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from tessera.core.clock import utcnow
 from tessera.core.config import Limits
-from tessera.core.errors import Conflict, LimitExceeded, NotFound, ValidationError, ValidationErrors
+from tessera.core.errors import Conflict, Forbidden, LimitExceeded, NotFound, ValidationError, ValidationErrors
 from tessera.core.ids import is_uuid, new_id
+from tessera.model.access import Action
 from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.expressions import RecordEnv, evaluate
 from tessera.model.field_types import registry
@@ -38,13 +39,32 @@ class RecordWriter:
         self.meta = model.meta
         self.tables = model.tables
         self.actor = actor
+        self.access = actor.access
         self.limits = limits
 
-    def _object(self, name: str) -> ObjectDef:
+    def _object(self, name: str, action: Action) -> ObjectDef:
         obj = self.meta.object(name)
-        if obj is None:
+        if obj is None or not self.access.can(obj, Action.READ):
             raise NotFound(f"no object '{name}'", field="object")
+        if not self.access.can(obj, action):
+            raise Forbidden(f"you may not {action.value} {obj.plural_name}", field="object")
         return obj
+
+    def _reach(self, obj: ObjectDef, table: sa.Table, record_id: str, *, deleted: bool = False) -> None:
+        """Refuse a change to a record the user cannot see (NOT_FOUND) or may only read (FORBIDDEN)."""
+        readable = self.access.row_filter(obj, table)
+        editable = self.access.row_filter(obj, table, edit=True)
+        if editable is None:
+            return
+        state = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
+        row = self.conn.execute(
+            sa.select(readable if readable is not None else sa.true(), editable)
+            .where(table.c.id == record_id, state)
+        ).first()
+        if row is None or not row[0]:
+            raise NotFound(f"no {'deleted ' if deleted else ''}{obj.name} with id {record_id}", field="id")
+        if not row[1]:
+            raise Forbidden(f"you may read {obj.name} {record_id} but not change it", field="id")
 
     # --- create ---------------------------------------------------------------------------
     def create(self, object_name: str, rows: Sequence[Mapping[str, Any]], *, bulk: bool = True) -> list[str]:
@@ -52,7 +72,7 @@ class RecordWriter:
 
         ``bulk`` errors name the row (``data.3: ...`` and ``extensions.index``).
         """
-        obj = self._object(object_name)
+        obj = self._object(object_name, Action.CREATE)
         if len(rows) > self.limits.max_bulk_rows:
             raise LimitExceeded(f"at most {self.limits.max_bulk_rows} records per call", field="data")
         errors: list[ValidationError] = []
@@ -91,8 +111,10 @@ class RecordWriter:
 
     # --- update ---------------------------------------------------------------------------
     def update(self, object_name: str, record_id: str, data: Mapping[str, Any], expected_version: int | None = None) -> str:
-        obj = self._object(object_name)
+        obj = self._object(object_name, Action.EDIT)
         table = self.tables.table(obj.name)
+        if is_uuid(record_id):
+            self._reach(obj, table, record_id)
         query = sa.select(table.c.id, table.c.version).where(table.c.id == record_id, table.c.deleted_at.is_(None))
         if self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -128,8 +150,10 @@ class RecordWriter:
     # --- delete ---------------------------------------------------------------------------
     def delete(self, object_name: str, record_id: str) -> str:
         """Soft-delete the record and apply each referencing lookup's on-delete rule."""
-        obj = self._object(object_name)
+        obj = self._object(object_name, Action.DELETE)
         table = self.tables.table(obj.name)
+        if is_uuid(record_id):
+            self._reach(obj, table, record_id)
         exists = is_uuid(record_id) and self.conn.execute(
             sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))
         ).first()
@@ -178,8 +202,10 @@ class RecordWriter:
     # --- restore --------------------------------------------------------------------------
     def restore(self, object_name: str, record_id: str) -> str:
         """Bring back a deleted record and the records its delete cascaded to (same instant)."""
-        obj = self._object(object_name)
+        obj = self._object(object_name, Action.DELETE)
         table = self.tables.table(obj.name)
+        if is_uuid(record_id):
+            self._reach(obj, table, record_id, deleted=True)
         row = self.conn.execute(
             sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_not(None))
         ).mappings().first() if is_uuid(record_id) else None
@@ -233,7 +259,8 @@ class RecordWriter:
                 values["owner_id"] = value
                 continue
             field = obj.field(key)
-            if field is None:
+            grant = self.access.profile.field(obj, field) if field is not None else None
+            if field is None or grant is None or not grant.read:
                 errors.append(ValidationError(f"{obj.name} has no field '{key}'", field=key))
                 continue
             if field.is_computed:
@@ -241,6 +268,9 @@ class RecordWriter:
                 continue
             if field.read_only:
                 errors.append(ValidationError(f"{key} is read-only", field=key))
+                continue
+            if not grant.edit:
+                errors.append(ValidationError(f"{key} is read-only for you", field=key))
                 continue
             try:
                 parsed = types.of(field).parse(field, value)
@@ -301,8 +331,12 @@ class RecordWriter:
             if not wanted:
                 continue
             target = self.tables.table(field.target or "")
+            reach = self.access.row_filter(self.meta.by_name[field.target or ""], target)
             found = set(self.conn.execute(
-                sa.select(target.c.id).where(target.c.id.in_(sorted(wanted)), target.c.deleted_at.is_(None))
+                sa.select(target.c.id).where(
+                    target.c.id.in_(sorted(wanted)), target.c.deleted_at.is_(None),
+                    *([reach] if reach is not None else []),
+                )
             ).scalars())
             for index, row in enumerate(rows):
                 value = row.get(field.column_name)
