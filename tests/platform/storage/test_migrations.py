@@ -85,6 +85,6 @@ def test_upgrading_a_database_with_data_keeps_every_row(fresh_runtime: Runtime) 
         for table in rows:
             assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one() == 1, table
         user = conn.execute(sa.text("SELECT is_admin, role_id FROM users")).one()
-        assert (bool(user.is_admin), user.role_id) == (False, None)
+        assert (bool(user.is_admin), user.role_id) == (True, None)  # every user was an administrator before
         assert conn.execute(sa.text("SELECT scope FROM api_tokens")).scalar_one() == "READ_WRITE"
         assert conn.execute(sa.text("SELECT sharing FROM object_defs")).scalar_one() == "PUBLIC_READ_WRITE"

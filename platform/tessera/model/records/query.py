@@ -277,6 +277,9 @@ class QueryCompiler:
         if value is None:
             same = sa.and_(col.is_(None), tail)
             return sa.or_(same, col.is_not(None)) if nulls_first else same
+        if isinstance(value, bool):
+            # SQLAlchemy only compares True/False by identity; a typed literal orders (FALSE < TRUE).
+            value = sa.literal(value, sa.Boolean())
         beyond = col > value if ascending else col < value
         parts = [beyond, sa.and_(col == value, tail)]
         if not nulls_first:

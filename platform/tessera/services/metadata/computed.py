@@ -21,14 +21,39 @@ MAX_LISTED = 10
 
 
 def prepare_field(meta: TenantMetadata, obj: ObjectDef, field: FieldDef) -> FieldDef:
-    """Check a field's expressions against ``meta``; a rollup gets its result type and scale."""
+    """Check a field's expressions against ``meta`` as it would be with the field in it (so a
+    formula using itself is a cycle, not an unknown field); a rollup gets its result type and scale."""
     if field.default_expression:
         _renamed(lambda: check_default(field), "defaultExpression")
+    if not field.is_computed:
+        return field
+    if field.type == "ROLLUP":
+        # Derived with the rollup already in place (a placeholder result type until derived), so a
+        # rollup over its own object that summarizes itself is found as a cycle below.
+        field = _prepare_rollup(_with_field(meta, obj, replace(field, options=MappingProxyType(
+            {**field.options, "resultType": field.opt("resultType") or "NUMBER"}))), obj, field)
+    tentative = _with_field(meta, obj, field)
+    cycle = _cycle(tentative, start=(obj.name, field.name))
+    if cycle:
+        raise _cycle_error(cycle)
     if field.type == "FORMULA":
-        check_formula(meta, obj.name, field)
-    elif field.type == "ROLLUP":
-        field = _prepare_rollup(meta, obj, field)
+        check_formula(tentative, obj.name, field)
     return field
+
+
+def _with_field(meta: TenantMetadata, obj: ObjectDef, field: FieldDef) -> TenantMetadata:
+    """``meta`` with ``field`` added to (or replacing its namesake in) ``obj``."""
+    current = meta.by_name[obj.name]
+    fields = tuple(f for f in current.fields if f.name != field.name) + (field,)
+    objects = tuple(replace(o, fields=fields) if o.name == obj.name else o for o in meta.objects)
+    return replace(meta, objects=objects)
+
+
+def _cycle_error(cycle: list[str]) -> ValidationError:
+    return ValidationError(
+        "expression: computed fields would use each other in a cycle: " + " → ".join(cycle),
+        field="expression", kind="cycle",
+    )
 
 
 def _prepare_rollup(meta: TenantMetadata, obj: ObjectDef, field: FieldDef) -> FieldDef:
@@ -128,10 +153,7 @@ def refuse_broken(meta: TenantMetadata, *, before: TenantMetadata) -> None:
         return
     cycle = _cycle(meta)
     if cycle:
-        raise ValidationError(
-            "expression: computed fields would use each other in a cycle: " + " → ".join(cycle),
-            field="expression", kind="cycle",
-        )
+        raise _cycle_error(cycle)
     problems = broken_definitions(meta)
     if problems:
         listed = problems[:MAX_LISTED]
@@ -150,8 +172,9 @@ def _has_expressions(meta: TenantMetadata) -> bool:
 
 
 # --- cycles ------------------------------------------------------------------------------------
-def _cycle(meta: TenantMetadata) -> list[str] | None:
-    """One cycle among computed fields using each other (directly or through lookups), or None."""
+def _cycle(meta: TenantMetadata, start: tuple[str, str] | None = None) -> list[str] | None:
+    """One cycle among computed fields using each other (directly or through lookups), or None;
+    searched from ``start`` first, so a cycle through it is told from there."""
     graph = {(o.name, f.name): list(_uses(meta, o, f)) for o in meta.objects for f in o.fields if f.is_computed}
     state: dict[tuple[str, str], int] = {}
     stack: list[tuple[str, str]] = []
@@ -171,7 +194,7 @@ def _cycle(meta: TenantMetadata) -> list[str] | None:
         state[node] = 2
         return None
 
-    for node in graph:
+    for node in ([start] if start in graph else []) + list(graph):
         if node not in state:
             found = visit(node)
             if found:

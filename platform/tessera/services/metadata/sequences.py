@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.field_types.builtin import AutoNumberType
@@ -20,18 +21,21 @@ def sequence_name(obj: ObjectDef, field: FieldDef) -> str:
 def take_numbers(conn: sa.Connection, tenant: TenantRef, obj: ObjectDef, field: FieldDef, count: int) -> list[str]:
     """Reserve ``count`` consecutive numbers (inside the caller's transaction) and render them."""
     name = sequence_name(obj, field)
-    updated = conn.execute(
+    # NOTE: create-if-missing first, without failing when a concurrent transaction creates it too;
+    # the UPDATE then queues behind the other writer's row lock and reads its committed value.
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(
+        insert(sequences)
+        .values(tenant_id=tenant.id, name=name, next_value=int(field.opt("startAt", 1)))
+        .on_conflict_do_nothing(index_elements=[sequences.c.tenant_id, sequences.c.name])
+    )
+    after = conn.execute(
         sa.update(sequences)
         .where(sequences.c.tenant_id == tenant.id, sequences.c.name == name)
         .values(next_value=sequences.c.next_value + count)
         .returning(sequences.c.next_value)
-    ).scalar_one_or_none()
-    if updated is None:
-        start = int(field.opt("startAt", 1))
-        conn.execute(sequences.insert().values(tenant_id=tenant.id, name=name, next_value=start + count))
-        first = start
-    else:
-        first = updated - count
+    ).scalar_one()
+    first = after - count
     return [RENDER.render(field, n) for n in range(first, first + count)]
 
 

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from tessera.core.clock import utcnow
 from tessera.core.config import Limits
-from tessera.core.errors import Conflict, Forbidden, LimitExceeded, NotFound, ValidationError, ValidationErrors
+from tessera.core.errors import (
+    Conflict,
+    Forbidden,
+    LimitExceeded,
+    NotFound,
+    ValidationError,
+    ValidationErrors,
+)
 from tessera.core.ids import is_uuid, new_id
 from tessera.model.access import Action
 from tessera.model.definitions import FieldDef, ObjectDef
