@@ -44,7 +44,7 @@ def prepare_field(meta: TenantMetadata, obj: ObjectDef, field: FieldDef) -> Fiel
 def _with_field(meta: TenantMetadata, obj: ObjectDef, field: FieldDef) -> TenantMetadata:
     """``meta`` with ``field`` added to (or replacing its namesake in) ``obj``."""
     current = meta.by_name[obj.name]
-    fields = tuple(f for f in current.fields if f.name != field.name) + (field,)
+    fields = (*(f for f in current.fields if f.name != field.name), field)
     objects = tuple(replace(o, fields=fields) if o.name == obj.name else o for o in meta.objects)
     return replace(meta, objects=objects)
 
