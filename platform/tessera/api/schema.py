@@ -16,6 +16,7 @@ from graphql import GraphQLSchema
 
 from tessera.api.data.schema import data_fields
 from tessera.api.metadata.schema import MetadataMutation, MetadataQuery
+from tessera.api.security.schema import SecurityMutation, SecurityQuery
 from tessera.model.access import ADMIN, PermissionProfile, visible_metadata
 from tessera.model.definitions import TenantMetadata
 
@@ -35,8 +36,8 @@ class TenantSchema:
 def build_schema(meta: TenantMetadata, profile: PermissionProfile = ADMIN) -> TenantSchema:
     visible = visible_metadata(meta, profile)
     queries, mutations = data_fields(visible, profile)
-    query = type("Query", (MetadataQuery,), queries)
-    mutation = type("Mutation", (MetadataMutation,), mutations)
+    query = type("Query", (MetadataQuery, SecurityQuery), queries)
+    mutation = type("Mutation", (MetadataMutation, SecurityMutation), mutations)
     return TenantSchema(graphene.Schema(query=query, mutation=mutation, auto_camelcase=True), visible)
 
 

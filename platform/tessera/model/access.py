@@ -113,7 +113,8 @@ class PermissionProfile:
             return FieldGrant(True, writable)
         explicit = self.fields.get((obj.name, fld.name))
         read = grant.read and (explicit is None or explicit.read)
-        edit = grant.edit and writable and (explicit is None or explicit.edit)
+        # Field "edit" governs writing a value when creating a record as well as when editing one.
+        edit = (grant.edit or grant.create) and writable and (explicit is None or explicit.edit)
         return FieldGrant(read, read and edit)
 
     def readable_fields(self, obj: ObjectDef) -> tuple[FieldDef, ...]:

@@ -42,8 +42,21 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
     "FieldTypeInfo", "CreateObjectInput", "UpdateObjectInput", "DeleteObjectInput", "CreateFieldInput",
     "UpdateFieldInput", "DeleteFieldInput", "CreateObject", "UpdateObject", "DeleteObject", "CreateField",
     "UpdateField", "DeleteField",
+    # expressions (issue 4)
+    "ValidationRule", "CreateValidationRuleInput", "UpdateValidationRuleInput", "DeleteValidationRuleInput",
+    "ResultType", "RollupFunction", "Sharing",
+    # security
+    "Me", "UserAccount", "Role", "PermissionSet", "ObjectPermission", "FieldPermission", "RecordShare",
+    "ApiToken", "IssuedApiToken", "TokenScope", "ShareAccess", "CreateUserInput", "UpdateUserInput",
+    "RoleInput", "DeleteByNameInput", "ObjectPermissionInput", "FieldPermissionInput", "PermissionSetInput",
+    "ShareRecordInput", "CreateApiTokenInput",
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
+
+ROOT_FIELD_NAMES = frozenset({
+    "objects", "object", "fieldTypes", "me", "users", "roles", "permissionSets", "recordShares", "apiTokens",
+})
+"""Query fields every tenant's schema has; no object's name or plural may take them."""
 
 OPERATOR_INPUT_PATTERN = re.compile("^(" + "|".join(SCALAR_TYPE_NAMES) + r")Filter\d*$")
 

@@ -10,7 +10,8 @@ import marshmallow as ma
 from tessera.core.errors import ValidationError
 from tessera.core.i18n import normalise_label
 
-OBJECT_KEYS = ("name", "pluralName", "label", "pluralLabel", "description")
+OBJECT_KEYS = ("name", "pluralName", "label", "pluralLabel", "description", "sharing")
+SHARING = ("PRIVATE", "PUBLIC_READ", "PUBLIC_READ_WRITE")
 FIELD_BASE_KEYS = (
     "name", "type", "label", "description", "helpText", "required", "unique", "indexed",
     "readOnly", "defaultValue", "defaultExpression",
@@ -41,6 +42,7 @@ class ObjectSchema(ma.Schema):
     label = LabelField(load_default=None)
     pluralLabel = LabelField(load_default=None)
     description = LabelField(load_default=None, allow_none=True)
+    sharing = ma.fields.String(load_default="PUBLIC_READ_WRITE", validate=ma.validate.OneOf(SHARING))
 
     @ma.post_load
     def _defaults(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -55,6 +57,7 @@ class ObjectUpdateSchema(ma.Schema):
     label = LabelField()
     pluralLabel = LabelField()
     description = LabelField(allow_none=True)
+    sharing = ma.fields.String(validate=ma.validate.OneOf(SHARING))
 
 
 class FieldSchema(ma.Schema):

@@ -202,6 +202,8 @@ def export_object(obj: ObjectDef) -> dict[str, Any]:
     }
     if obj.description:
         data["description"] = dict(obj.description)
+    if obj.sharing != "PUBLIC_READ_WRITE":
+        data["sharing"] = obj.sharing
     data["fields"] = [export_field(f) for f in obj.fields]
     if obj.validation_rules:
         data["validationRules"] = [export_rule(r) for r in obj.validation_rules]

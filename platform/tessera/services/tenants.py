@@ -14,6 +14,7 @@ from tessera.model.registry import TenantRef
 from tessera.services.metadata.change import begin_change
 from tessera.services.packages import apply_package_in, read_package, standard_package_dir
 from tessera.services.runtime import Runtime, tenant_ref
+from tessera.services.security.admin import standard_user_set
 from tessera.services.tokens import issue_token
 from tessera.storage.system_tables import object_defs, tenants, users
 
@@ -73,6 +74,7 @@ def create_tenant(rt: Runtime, slug: str, admin_email: str, *, name: str | None 
             token = issue_token(conn, tenant.id, user_id, "admin")
             change = begin_change(conn, tenant)
             apply_package_in(change, standard, origin="standard")
+            standard_user_set(change)
             version = change.version
     except BaseException:
         if rt.db.is_sqlite:

@@ -31,7 +31,7 @@ roles = sa.Table(
     sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     sa.Column("name", sa.String(63), nullable=False),
     sa.Column("labels", sa.JSON, nullable=False),
-    sa.Column("parent_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="RESTRICT"), nullable=True),
+    sa.Column("parent_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="CASCADE"), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("tenant_id", "name", name="uq_roles_tenant_name"),

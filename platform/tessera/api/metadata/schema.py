@@ -16,6 +16,7 @@ from tessera.api.metadata.types import (
     OnDeleteRule,
     ResultType,
     RollupFunction,
+    Sharing,
     ValidationRule,
 )
 from tessera.api.scalars import JSON
@@ -122,6 +123,7 @@ class CreateObjectInput(graphene.InputObjectType):
     label = Label()
     pluralLabel = Label()
     description = Label()
+    sharing = Sharing(description="Org-wide default for its records (default PUBLIC_READ_WRITE).")
     fields = graphene.List(graphene.NonNull(JSON), description="Optional field definitions, as in createField (without object).")
 
 
@@ -131,6 +133,7 @@ class UpdateObjectInput(graphene.InputObjectType):
     label = Label()
     pluralLabel = Label()
     description = Label()
+    sharing = Sharing()
 
 
 class DeleteObjectInput(graphene.InputObjectType):

@@ -43,6 +43,14 @@ class RollupFunction(graphene.Enum):
     AVG = "AVG"
 
 
+class Sharing(graphene.Enum):
+    """An object's org-wide default: which records users reach without owning them (see docs/security.md)."""
+
+    PRIVATE = "PRIVATE"
+    PUBLIC_READ = "PUBLIC_READ"
+    PUBLIC_READ_WRITE = "PUBLIC_READ_WRITE"
+
+
 class OnDeleteRule(graphene.Enum):
     """What deleting a looked-up record does to the records that look it up."""
 
@@ -254,6 +262,7 @@ class ObjectDefinition(graphene.ObjectType):
     plural_labels = graphene.Field(JSON, required=True, name="pluralLabels")
     description = graphene.String(**_locale_arg())
     origin = graphene.String(required=True, description="standard, custom, or the plugin that added it.")
+    sharing = graphene.Field(Sharing, required=True, description="The org-wide default for its records.")
     fields = graphene.List(graphene.NonNull(FieldDefinition), required=True)
     field = graphene.Field(FieldDefinition, name=graphene.String(required=True))
     validation_rules = graphene.List(graphene.NonNull(ValidationRule), required=True, name="validationRules")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tessera.core.errors import ValidationError
 from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.names import (
+    ROOT_FIELD_NAMES,
     check_name,
     folded,
     generated_type_names,
@@ -19,6 +20,9 @@ def check_object_names(meta: TenantMetadata, name: str, plural: str, *, except_o
     check_name(plural, what="object plural", field="pluralName")
     if plural == name:
         raise ValidationError(f"pluralName must differ from name '{name}'", field="pluralName")
+    for key, value in (("name", name), ("pluralName", plural)):
+        if value in ROOT_FIELD_NAMES:
+            raise ValidationError(f"{key} '{value}' is a query of the API itself", field=key)
     if folded(plural) == folded(name):
         raise ValidationError(f"pluralName '{plural}' differs from name '{name}' only by case", field="pluralName")
     clash = static_type_clash(name)

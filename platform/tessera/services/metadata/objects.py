@@ -45,6 +45,7 @@ def create_object_in(change: Change, data: dict[str, Any], *, origin: str) -> Ob
             plural_labels=loaded["pluralLabel"],
             description=loaded["description"],
             origin=origin,
+            sharing=loaded["sharing"],
             table_name=snake_case(loaded["name"]),
             created_at=now,
             updated_at=now,
@@ -74,6 +75,7 @@ def planned_object(obj: ObjectDef, data: dict[str, Any], *, replace: bool = Fals
             labels=loaded.get("label", obj.labels),
             plural_labels=loaded.get("pluralLabel", obj.plural_labels),
             description=loaded.get("description", obj.description),
+            sharing=loaded.get("sharing", "PUBLIC_READ_WRITE"),
         )
     return replace_(
         obj,
@@ -81,6 +83,7 @@ def planned_object(obj: ObjectDef, data: dict[str, Any], *, replace: bool = Fals
         labels={**obj.labels, **loaded.get("label", {})},
         plural_labels={**obj.plural_labels, **loaded.get("pluralLabel", {})},
         description=loaded.get("description", obj.description),
+        sharing=loaded.get("sharing", obj.sharing),
     )
 
 
@@ -98,7 +101,8 @@ def update_object_in(change: Change, data: dict[str, Any], *, replace: bool = Fa
         change.conn.execute(
             object_defs.update().where(object_defs.c.id == obj.id).values(
                 plural_name=new.plural_name, labels=dict(new.labels), plural_labels=dict(new.plural_labels),
-                description=dict(new.description) if new.description else None, updated_at=utcnow(),
+                description=dict(new.description) if new.description else None, sharing=new.sharing,
+                updated_at=utcnow(),
             )
         )
     return change.reload().by_name[obj.name]

@@ -1,0 +1,1 @@
+"""GraphQL admin API for users, roles, permission sets, record shares and API tokens."""
