@@ -1,4 +1,5 @@
-"""Users, roles, permission sets, sharing and record shares; scoped tokens; login throttling.
+"""Users, roles, permission sets, sharing and record shares; scoped tokens; sessions and login
+throttling; field history and the audit log; per-field history tracking; recycle bin retention.
 
 Revision ID: 0003_access
 Revises: 0002_validation_rules
@@ -97,6 +98,51 @@ def upgrade() -> None:
     op.create_index("ix_record_shares_user", "record_shares", ["user_id", "object_id"])
     op.create_index("ix_record_shares_role", "record_shares", ["role_id", "object_id"])
     op.create_index("ix_record_shares_record", "record_shares", ["object_id", "record_id"])
+    with op.batch_alter_table("field_defs") as batch:
+        batch.add_column(sa.Column("track_history", sa.Boolean, nullable=False, server_default=sa.true()))
+    with op.batch_alter_table("tenants") as batch:
+        batch.add_column(sa.Column("recycle_retention_days", sa.Integer, nullable=False, server_default="30"))
+    op.create_table(
+        "record_history",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("record_id", sa.String(36), nullable=False),
+        sa.Column("action", sa.String(8), nullable=False),
+        sa.Column("field", sa.String(63), nullable=True),
+        sa.Column("old_value", sa.JSON, nullable=True),
+        sa.Column("new_value", sa.JSON, nullable=True),
+        sa.Column("user_id", sa.String(36), nullable=True),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("change_id", sa.String(36), nullable=False),
+        sa.Column("at", TS, nullable=False),
+        sa.Column("seq", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_record_history_record", "record_history", ["object_id", "record_id", "at"])
+    op.create_index("ix_record_history_change", "record_history", ["change_id"])
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("target", sa.String(200), nullable=True),
+        sa.Column("user_id", sa.String(36), nullable=True),
+        sa.Column("address", sa.String(64), nullable=True),
+        sa.Column("details", sa.JSON, nullable=True),
+        sa.Column("at", TS, nullable=False),
+    )
+    op.create_index("ix_audit_events_tenant_at", "audit_events", ["tenant_id", "at"])
+    op.create_table(
+        "sessions",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("csrf_token", sa.String(64), nullable=False),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("expires_at", TS, nullable=False),
+        sa.Column("revoked_at", TS, nullable=True),
+    )
     op.create_table(
         "login_throttle",
         sa.Column("key", sa.String(300), primary_key=True),
@@ -107,9 +153,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("login_throttle", "record_shares", "user_permission_sets", "field_permissions",
+    for table in ("login_throttle", "sessions", "audit_events", "record_history", "record_shares", "user_permission_sets", "field_permissions",
                   "object_permissions", "permission_sets"):
         op.drop_table(table)
+    with op.batch_alter_table("tenants") as batch:
+        batch.drop_column("recycle_retention_days")
+    with op.batch_alter_table("field_defs") as batch:
+        batch.drop_column("track_history")
     with op.batch_alter_table("object_defs") as batch:
         batch.drop_column("sharing")
     with op.batch_alter_table("api_tokens") as batch:

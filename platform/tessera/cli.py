@@ -14,6 +14,7 @@ from tessera.core.logging import configure_logging
 from tessera.services import tenants as tenant_service
 from tessera.services.demo import load_sample_data, sample_size
 from tessera.services.packages import apply_package, export_metadata, read_package
+from tessera.services.records.recycle import purge_expired
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.tokens import issue_token
 from tessera.storage import migrations
@@ -174,6 +175,26 @@ def metadata_export(app: App, slug: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@main.group()
+def records() -> None:
+    """Record maintenance."""
+
+
+@records.command("purge")
+@click.option("--tenant", "slug", default=None, help="One tenant (default: every tenant).")
+@click.pass_obj
+def records_purge(app: App, slug: str | None) -> None:
+    """Empty recycle bins of records deleted longer ago than each tenant's retention (30 days)."""
+    rt = _ready(app)
+    slugs = [slug] if slug else [row.slug for row in tenant_service.list_tenants(rt)]
+    try:
+        for one in slugs:
+            count = purge_expired(rt, _admin(rt, one))
+            click.echo(f"{one}: purged {count} records")
+    except TesseraError as exc:
+        _fail(exc)
 
 
 @main.command()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import graphene
 from graphql import GraphQLSchema
 
+from tessera.api.audit.schema import AuditMutation, AuditQuery
 from tessera.api.data.schema import data_fields
 from tessera.api.metadata.schema import MetadataMutation, MetadataQuery
 from tessera.api.security.schema import SecurityMutation, SecurityQuery
@@ -36,8 +37,8 @@ class TenantSchema:
 def build_schema(meta: TenantMetadata, profile: PermissionProfile = ADMIN) -> TenantSchema:
     visible = visible_metadata(meta, profile)
     queries, mutations = data_fields(visible, profile)
-    query = type("Query", (MetadataQuery, SecurityQuery), queries)
-    mutation = type("Mutation", (MetadataMutation, SecurityMutation), mutations)
+    query = type("Query", (MetadataQuery, SecurityQuery, AuditQuery), queries)
+    mutation = type("Mutation", (MetadataMutation, SecurityMutation, AuditMutation), mutations)
     return TenantSchema(graphene.Schema(query=query, mutation=mutation, auto_camelcase=True), visible)
 
 

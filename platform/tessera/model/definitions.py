@@ -70,6 +70,8 @@ class FieldDef:
     id: str | None = None
     default_expression: str | None = None
     """An expression computing the value of a new record that leaves the field out."""
+    track_history: bool = True
+    """Changes of its value are kept in the record's field history."""
 
     def label(self, locale: str | None = None) -> str:
         return pick_label(self.labels, locale) or self.name

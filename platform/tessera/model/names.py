@@ -50,11 +50,14 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
     "ApiToken", "IssuedApiToken", "TokenScope", "ShareAccess", "CreateUserInput", "UpdateUserInput",
     "RoleInput", "DeleteByNameInput", "ObjectPermissionInput", "FieldPermissionInput", "PermissionSetInput",
     "ShareRecordInput", "CreateApiTokenInput",
+    # history, recycle bin, audit log
+    "HistoryAction", "HistoryUser", "HistoryEntry", "DeletedRecord", "AuditEvent",
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
 
 ROOT_FIELD_NAMES = frozenset({
     "objects", "object", "fieldTypes", "me", "users", "roles", "permissionSets", "recordShares", "apiTokens",
+    "recordHistory", "deletedRecords", "auditEvents",
 })
 """Query fields every tenant's schema has; no object's name or plural may take them."""
 

@@ -76,6 +76,7 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 position=row["position"],
                 origin=row["origin"],
                 default_expression=row["default_expression"],
+                track_history=row["track_history"],
             )
         )
     rules = conn.execute(

@@ -14,7 +14,7 @@ OBJECT_KEYS = ("name", "pluralName", "label", "pluralLabel", "description", "sha
 SHARING = ("PRIVATE", "PUBLIC_READ", "PUBLIC_READ_WRITE")
 FIELD_BASE_KEYS = (
     "name", "type", "label", "description", "helpText", "required", "unique", "indexed",
-    "readOnly", "defaultValue", "defaultExpression",
+    "readOnly", "defaultValue", "defaultExpression", "trackHistory",
 )
 
 
@@ -75,6 +75,7 @@ class FieldSchema(ma.Schema):
     readOnly = ma.fields.Boolean(load_default=False)
     defaultValue = ma.fields.Raw(load_default=None, allow_none=True)
     defaultExpression = ma.fields.String(load_default=None, allow_none=True)
+    trackHistory = ma.fields.Boolean(load_default=True)
 
 
 class FieldUpdateSchema(ma.Schema):
@@ -92,6 +93,7 @@ class FieldUpdateSchema(ma.Schema):
     readOnly = ma.fields.Boolean()
     defaultValue = ma.fields.Raw(allow_none=True)
     defaultExpression = ma.fields.String(allow_none=True)
+    trackHistory = ma.fields.Boolean()
 
 
 def load(schema: ma.Schema, data: dict[str, Any], *, where: str = "input") -> dict[str, Any]:

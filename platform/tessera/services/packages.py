@@ -16,15 +16,14 @@ from typing import Any
 import yaml
 
 from tessera.core.errors import TesseraError, ValidationError
-from tessera.model.definitions import COMPUTED_TYPES, FieldDef, ObjectDef, TenantMetadata
+from tessera.model.definitions import COMPUTED_TYPES, ObjectDef, TenantMetadata
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.metadata.computed import prepare_field
+from tessera.services.metadata.export import export_field, export_object, export_rule
 from tessera.services.metadata.fields import add_field_in, planned_field, update_field_in
 from tessera.services.metadata.objects import create_object_in, planned_object, update_object_in
-from tessera.services.metadata.rules import add_rule_in, export_rule, planned_rule, update_rule_in
+from tessera.services.metadata.rules import add_rule_in, planned_rule, update_rule_in
 from tessera.services.runtime import Actor, Runtime
-
-FIELD_FLAGS = (("required", "required"), ("unique", "unique"), ("indexed", "indexed"), ("read_only", "readOnly"))
 
 
 def standard_package_dir() -> Path:
@@ -173,40 +172,6 @@ def _object_header(obj: ObjectDef) -> dict[str, Any]:
     data = export_object(obj)
     data.pop("fields")
     data.pop("validationRules", None)
-    return data
-
-
-def export_field(field: FieldDef) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": field.name, "type": field.type, "label": dict(field.labels)}
-    if field.description:
-        data["description"] = dict(field.description)
-    if field.help_text:
-        data["helpText"] = dict(field.help_text)
-    for attr, key in FIELD_FLAGS:
-        if getattr(field, attr) and not (key == "readOnly" and field.type == "AUTO_NUMBER"):
-            data[key] = True
-    if field.default_value is not None:
-        data["defaultValue"] = field.default_value
-    if field.default_expression is not None:
-        data["defaultExpression"] = field.default_expression
-    data.update(dict(field.options))
-    return data
-
-
-def export_object(obj: ObjectDef) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": obj.name,
-        "pluralName": obj.plural_name,
-        "label": dict(obj.labels),
-        "pluralLabel": dict(obj.plural_labels),
-    }
-    if obj.description:
-        data["description"] = dict(obj.description)
-    if obj.sharing != "PUBLIC_READ_WRITE":
-        data["sharing"] = obj.sharing
-    data["fields"] = [export_field(f) for f in obj.fields]
-    if obj.validation_rules:
-        data["validationRules"] = [export_rule(r) for r in obj.validation_rules]
     return data
 
 

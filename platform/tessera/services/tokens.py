@@ -14,6 +14,7 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import Forbidden, NotFound, Unauthenticated, ValidationError
 from tessera.core.ids import new_id
 from tessera.model.registry import TenantRef
+from tessera.services.audit import log_event
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import api_tokens, tenants, users
 
@@ -138,6 +139,8 @@ def create_api_token(rt: Runtime, actor: Actor, data: dict[str, Any]) -> IssuedT
         token_id = new_id()
         token = issue_token(conn, actor.tenant.id, user_id, name, expires_at, scope=scope, token_id=token_id)
         info = _infos(conn, api_tokens.c.id == token_id)[0]
+        log_event(conn, actor.tenant.id, "token_created", target=f"token {name}", user_id=actor.user_id,
+                  details={"tokenId": token_id, "for": user_id, "scope": scope})
     return IssuedToken(info, token)
 
 
@@ -157,4 +160,6 @@ def revoke_api_token(rt: Runtime, actor: Actor, token_id: str) -> TokenInfo:
             raise NotFound(f"no token with id {token_id}", field="id")
         if found[0].revoked_at is None:
             conn.execute(api_tokens.update().where(api_tokens.c.id == token_id).values(revoked_at=utcnow()))
+            log_event(conn, actor.tenant.id, "token_revoked", target=f"token {found[0].name}",
+                      user_id=actor.user_id, details={"tokenId": token_id})
         return _infos(conn, api_tokens.c.id == token_id)[0]

@@ -22,6 +22,7 @@ tenants = sa.Table(
     sa.Column("schema_name", sa.String(63), nullable=False, unique=True),
     sa.Column("metadata_version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("recycle_retention_days", sa.Integer, nullable=False, server_default="30"),
 )
 
 roles = sa.Table(
@@ -115,6 +116,7 @@ field_defs = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("default_expression", sa.Text, nullable=True),
+    sa.Column("track_history", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("object_id", "name", name="uq_field_defs_object_name"),
 )
 
@@ -218,4 +220,51 @@ login_throttle = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("window_started_at", UTCDateTime(), nullable=False),
     sa.Column("locked_until", UTCDateTime(), nullable=True),
+)
+
+record_history = sa.Table(
+    "record_history",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("object_id", sa.String(36), sa.ForeignKey("object_defs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),
+    sa.Column("field", sa.String(63), nullable=True),
+    sa.Column("old_value", sa.JSON, nullable=True),
+    sa.Column("new_value", sa.JSON, nullable=True),
+    sa.Column("user_id", sa.String(36), nullable=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("change_id", sa.String(36), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Index("ix_record_history_record", "object_id", "record_id", "at"),
+    sa.Index("ix_record_history_change", "change_id"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(200), nullable=True),
+    sa.Column("user_id", sa.String(36), nullable=True),
+    sa.Column("address", sa.String(64), nullable=True),
+    sa.Column("details", sa.JSON, nullable=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_audit_events_tenant_at", "tenant_id", "at"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
 )

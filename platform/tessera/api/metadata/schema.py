@@ -77,6 +77,7 @@ def _field_input(name: str, *, create: bool) -> type[graphene.InputObjectType]:
         "readOnly": graphene.Boolean(),
         "defaultValue": JSON(),
         "defaultExpression": graphene.String(description="An expression computing the default, e.g. ADDDAYS(TODAY(), 30)."),
+        "trackHistory": graphene.Boolean(description="Keep changes of its value in record history (default true)."),
         **_type_options(),
     }
     return type(name, (graphene.InputObjectType,), attrs)

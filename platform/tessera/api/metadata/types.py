@@ -109,6 +109,8 @@ class FieldDefinition(graphene.ObjectType):
     default_value = graphene.Field(JSON, name="defaultValue")
     default_expression = graphene.String(name="defaultExpression", description="Expression computing the default.")
     computed = graphene.Boolean(required=True, description="A formula or rollup: computed on read, never written.")
+    track_history = graphene.Boolean(required=True, name="trackHistory",
+                                     description="Changes of its value are kept in record history.")
     result_type = graphene.Field(ResultType, name="resultType", description="FORMULA, ROLLUP: the type of the value.")
     expression = graphene.String(description="FORMULA: the expression computing the value.")
     child_object = graphene.String(name="childObject", description="ROLLUP: the object summarized.")

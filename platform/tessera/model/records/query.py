@@ -196,22 +196,31 @@ class QueryCompiler:
     def _lookup_condition(
         self, field: FieldDef, column: sa.ColumnElement[Any], ops: Mapping[str, Any], where: str
     ) -> sa.ColumnElement[bool]:
-        """A lookup filters by the target's fields; ``isNull`` and ``id`` apply to the column itself."""
+        """A lookup filters by the target's fields; ``isNull`` and ``id`` apply to the column itself.
+
+        A target the user cannot reach reads as null, so it also filters as null: ``isNull`` and
+        ``id`` see the column only where it points at a reachable record.
+        """
         target = self.tables.meta.object(field.target or "")
         assert target is not None
+        target_table = self.tables.table(target.name)
+        reach = self.access.row_filter(target, target_table)
+        seen = column
+        if reach is not None:
+            reachable = sa.select(target_table.c.id).where(reach)
+            seen = sa.case((column.in_(reachable), column), else_=sa.null())
         clauses = []
         nested = {}
         for key, value in ops.items():
             if value is None:
                 continue
             if key == "isNull":
-                clauses.append(column.is_(None) if value else column.is_not(None))
+                clauses.append(seen.is_(None) if value else seen.is_not(None))
             elif key == "id":
-                clauses.append(self._system_condition(column, "ID", value, f"{where}.id"))
+                clauses.append(self._system_condition(seen, "ID", value, f"{where}.id"))
             else:
                 nested[key] = value
         if nested:
-            target_table = self.tables.table(target.name)
             inner = sa.select(target_table.c.id).where(self.where(target, nested, where))
             clauses.append(sa.and_(column.is_not(None), column.in_(inner)))
         return sa.and_(sa.true(), *clauses)

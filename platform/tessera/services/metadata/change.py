@@ -12,6 +12,7 @@ from tessera.core.errors import NotFound
 from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.records.tables import RecordTables
 from tessera.model.registry import TenantRef, load_metadata
+from tessera.services.audit import log_event, metadata_changes
 from tessera.services.metadata.computed import refuse_broken
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.ddl import DDL, in_metadata_transaction
@@ -68,7 +69,10 @@ def run_change(rt: Runtime, actor: Actor, step: Callable[[Change], T]) -> T:
         change = begin_change(conn, tenant)
         before = change.meta
         result = step(change)
-        refuse_broken(change.reload(), before=before)
+        after = change.reload()
+        refuse_broken(after, before=before)
+        for target, details in metadata_changes(before, after):
+            log_event(conn, tenant.id, "metadata", target=target, user_id=actor.user_id, details=details)
         return result
 
     return in_metadata_transaction(

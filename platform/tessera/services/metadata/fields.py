@@ -50,6 +50,7 @@ def _build_field(obj: ObjectDef, base: dict[str, Any], options: dict[str, Any], 
         unique=base.get("unique", False),
         indexed=base.get("indexed", False),
         read_only=base.get("readOnly", False) or not field_type.writable,
+        track_history=base.get("trackHistory", True) and field_type.key not in ("FORMULA", "ROLLUP"),
         default_value=None,
         options=MappingProxyType(normalised),
         position=position,
@@ -103,6 +104,7 @@ def _row(field: FieldDef) -> dict[str, Any]:
         "read_only": field.read_only,
         "default_value": field.default_value,
         "default_expression": field.default_expression,
+        "track_history": field.track_history,
         "options": dict(field.options),
         "position": field.position,
     }
@@ -242,6 +244,7 @@ def planned_field(obj: ObjectDef, data: dict[str, Any], *, replace: bool = False
         "readOnly": changes.get("readOnly", old.read_only),
         "defaultValue": changes.get("defaultValue", old.default_value),
         "defaultExpression": changes.get("defaultExpression", old.default_expression),
+        "trackHistory": changes.get("trackHistory", old.track_history),
     }
     new = _build_field(obj, base, options, origin=old.origin, position=old.position)
     return old, new

@@ -21,6 +21,7 @@ from tessera.model.names import MAX_NAME_LENGTH, NAME_PATTERN
 from tessera.model.records.computed import check_rule
 from tessera.model.schemas import LabelField, load
 from tessera.services.metadata.change import Change, run_change
+from tessera.services.metadata.export import export_rule
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import validation_rules
 
@@ -150,15 +151,3 @@ def _reloaded(change: Change, obj: ObjectDef, name: str) -> ValidationRuleDef:
     rule = change.reload().by_name[obj.name].rule(name)
     assert rule is not None
     return rule
-
-
-def export_rule(rule: ValidationRuleDef) -> dict[str, Any]:
-    """A rule as packages and the API's input spell it."""
-    data: dict[str, Any] = {"name": rule.name, "expression": rule.expression, "message": dict(rule.message)}
-    if rule.field:
-        data["field"] = rule.field
-    if not rule.active:
-        data["active"] = False
-    if rule.description:
-        data["description"] = dict(rule.description)
-    return data

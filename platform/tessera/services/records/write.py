@@ -30,6 +30,7 @@ from tessera.model.expressions import RecordEnv, evaluate
 from tessera.model.field_types import registry
 from tessera.model.registry import TenantModel
 from tessera.services.metadata.sequences import take_numbers
+from tessera.services.records.history import HistoryWriter, cleared_by_delete
 from tessera.services.records.rules import RuleCheck
 from tessera.services.runtime import Actor
 from tessera.storage.system_tables import users
@@ -114,6 +115,10 @@ class RecordWriter:
         rules = RuleCheck(self.conn, self.model, obj)
         if rules:
             self._raise([_at(error, index if bulk else None) for index, error in rules.violations(ids)])
+        history = HistoryWriter(self.conn, self.actor)
+        for record in records:
+            history.created(obj, record["id"], record)
+        history.flush()
         return ids
 
     # --- update ---------------------------------------------------------------------------
@@ -144,6 +149,10 @@ class RecordWriter:
             raise ValidationError("owner cannot be empty", field="owner")
         rules = RuleCheck(self.conn, self.model, obj)
         prior = rules.prior([record_id])
+        old = self.conn.execute(
+            sa.select(*[table.c[c] for c in values]).where(table.c.id == record_id)
+        ).mappings().one() if values else {}
+        changes = dict(values)
         values.update(updated_at=utcnow(), updated_by=self.actor.user_id, version=current.version + 1)
         result = self.conn.execute(
             table.update().where(table.c.id == record_id, table.c.version == current.version).values(**values)
@@ -152,6 +161,9 @@ class RecordWriter:
             raise Conflict(f"{obj.name} {record_id} was changed concurrently; reload and retry", field="expectedVersion")
         for _, error in rules.violations([record_id], prior):
             raise error
+        history = HistoryWriter(self.conn, self.actor)
+        history.updated(obj, record_id, old, changes)
+        history.flush()
         return record_id
 
     # --- delete ---------------------------------------------------------------------------
@@ -166,10 +178,14 @@ class RecordWriter:
         ).first()
         if not exists:
             raise NotFound(f"no {obj.name} with id {record_id}", field="id")
-        self._delete(obj, [record_id], utcnow(), set())
+        history = HistoryWriter(self.conn, self.actor)
+        self._delete(obj, [record_id], history.at, set(), history)
+        history.flush()
         return record_id
 
-    def _delete(self, obj: ObjectDef, ids: list[str], now: Any, seen: set[tuple[str, str]]) -> None:
+    def _delete(
+        self, obj: ObjectDef, ids: list[str], now: Any, seen: set[tuple[str, str]], history: HistoryWriter
+    ) -> None:
         ids = [i for i in ids if (obj.name, i) not in seen]
         if not ids:
             return
@@ -180,7 +196,8 @@ class RecordWriter:
             live = sa.and_(fk.in_(ids), source_table.c.deleted_at.is_(None))
             if source.name == obj.name:
                 live = sa.and_(live, source_table.c.id.not_in(ids))
-            children = self.conn.execute(sa.select(source_table.c.id).where(live)).scalars().all()
+            links = self.conn.execute(sa.select(source_table.c.id, fk).where(live)).all()
+            children = [child for child, _ in links]
             if not children:
                 continue
             rule = field.opt("onDelete", "SET_NULL")
@@ -191,6 +208,8 @@ class RecordWriter:
                     field="id", blockedBy=f"{source.name}.{field.name}", records=len(children),
                 )
             if rule == "SET_NULL":
+                for child, target in links:
+                    history.cleared(source, field, [child], target)
                 self.conn.execute(
                     source_table.update().where(source_table.c.id.in_(children)).values(
                         {fk.name: None, "version": source_table.c.version + 1, "updated_at": now,
@@ -198,7 +217,8 @@ class RecordWriter:
                     )
                 )
             else:
-                self._delete(source, list(children), now, seen)
+                self._delete(source, list(children), now, seen, history)
+        history.deleted(obj, ids)
         table = self.tables.table(obj.name)
         self.conn.execute(
             table.update().where(table.c.id.in_(ids)).values(
@@ -231,16 +251,21 @@ class RecordWriter:
                     f"{field.name}: the {field.target} {target_id} it looks up is deleted; restore that first",
                     field=field.name,
                 )
-        self._restore(obj, [record_id], row["deleted_at"], utcnow())
+        history = HistoryWriter(self.conn, self.actor)
+        self._restore(obj, [record_id], row["deleted_at"], history.at, history)
+        history.flush()
         return record_id
 
-    def _restore(self, obj: ObjectDef, ids: list[str], deleted_at: Any, now: Any) -> None:
+    def _restore(self, obj: ObjectDef, ids: list[str], deleted_at: Any, now: Any, history: HistoryWriter) -> None:
         table = self.tables.table(obj.name)
         self.conn.execute(
             table.update().where(table.c.id.in_(ids)).values(
                 deleted_at=None, version=table.c.version + 1, updated_at=now, updated_by=self.actor.user_id
             )
         )
+        history.restored(obj, ids)
+        for record_id in ids:
+            self._relink(obj, record_id, now, history)
         for source, field in self.meta.referencing(obj.name):
             if field.opt("onDelete") != "CASCADE":
                 continue
@@ -251,7 +276,26 @@ class RecordWriter:
                 )
             ).scalars().all()
             if children:
-                self._restore(source, list(children), deleted_at, now)
+                self._restore(source, list(children), deleted_at, now, history)
+
+    def _relink(self, obj: ObjectDef, record_id: str, now: Any, history: HistoryWriter) -> None:
+        """Put back the lookups to ``record_id`` that its delete set to null, where still empty."""
+        objects = {o.id: o for o in self.meta.objects}
+        for object_id, child_id, field_name in cleared_by_delete(self.conn, obj, record_id):
+            source = objects.get(object_id)
+            field = source.field(field_name) if source else None
+            if source is None or field is None or field.target != obj.name:
+                continue
+            table = self.tables.table(source.name)
+            column = table.c[field.column_name]
+            result = self.conn.execute(
+                table.update()
+                .where(table.c.id == child_id, column.is_(None), table.c.deleted_at.is_(None))
+                .values({column.name: record_id, "version": table.c.version + 1, "updated_at": now,
+                         "updated_by": self.actor.user_id})
+            )
+            if result.rowcount:
+                history.updated(source, child_id, {field.column_name: None}, {field.column_name: record_id})
 
     # --- validation -----------------------------------------------------------------------
     def _prepare(self, obj: ObjectDef, data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from tessera.core.ids import is_uuid, new_id
 from tessera.model.definitions import TenantMetadata
 from tessera.model.names import MAX_NAME_LENGTH, NAME_PATTERN
 from tessera.model.schemas import LabelField, humanise, load
+from tessera.services.audit import log_event
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.security.passwords import hash_password
@@ -42,9 +43,18 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("only administrators manage users, roles and permissions")
 
 
-def _admin_change(rt: Runtime, actor: Actor, step: Any) -> Any:
+def _admin_change(rt: Runtime, actor: Actor, step: Any, what: str, data: dict[str, Any]) -> Any:
+    """Run an administrator's change and log it (never with a password)."""
     require_admin(actor)
-    return run_change(rt, actor, step)
+
+    def logged(change: Change) -> Any:
+        result = step(change)
+        subject = data.get("name") or data.get("email") or data.get("id")
+        log_event(change.conn, change.tenant.id, "security", target=f"{what} {subject}", user_id=actor.user_id,
+                  details={k: ("***" if k == "password" else v) for k, v in data.items()})
+        return result
+
+    return run_change(rt, actor, logged)
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -109,7 +119,7 @@ def create_role(rt: Runtime, actor: Actor, data: dict[str, Any]) -> Role:
         ))
         return _role(change.conn, tenant_id, name)
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "createRole", data)
 
 
 def update_role(rt: Runtime, actor: Actor, data: dict[str, Any]) -> Role:
@@ -127,7 +137,7 @@ def update_role(rt: Runtime, actor: Actor, data: dict[str, Any]) -> Role:
         change.conn.execute(roles.update().where(roles.c.id == role.id).values(**values))
         return _role(change.conn, tenant_id, role.name)
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "updateRole", data)
 
 
 def _refuse_role_cycle(conn: sa.Connection, tenant_id: str, role: Role, parent_id: str | None) -> None:
@@ -152,7 +162,7 @@ def delete_role(rt: Runtime, actor: Actor, data: dict[str, Any]) -> Role:
         change.conn.execute(roles.delete().where(roles.c.id == role.id))
         return role
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "deleteRole", data)
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -239,7 +249,7 @@ def create_user(rt: Runtime, actor: Actor, data: dict[str, Any]) -> UserInfo:
         _assign(change.conn, tenant_id, user_id, loaded.get("permissionSets", _default_sets(change.conn, tenant_id)))
         return _user(change.conn, tenant_id, user_id)
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "createUser", data)
 
 
 def _default_sets(conn: sa.Connection, tenant_id: str) -> list[str]:
@@ -304,7 +314,7 @@ def update_user(rt: Runtime, actor: Actor, data: dict[str, Any]) -> UserInfo:
             _assign(change.conn, tenant_id, user.id, loaded["permissionSets"])
         return _user(change.conn, tenant_id, user.id)
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "updateUser", data)
 
 
 def _refuse_manager_cycle(conn: sa.Connection, user_id: str, manager_id: str | None) -> None:
@@ -393,7 +403,7 @@ def create_permission_set(rt: Runtime, actor: Actor, data: dict[str, Any], *, or
     def step(change: Change) -> PermissionSetInfo:
         return create_permission_set_in(change, data, origin=origin)
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "createPermissionSet", data)
 
 
 def create_permission_set_in(change: Change, data: dict[str, Any], *, origin: str) -> PermissionSetInfo:
@@ -428,7 +438,7 @@ def update_permission_set(rt: Runtime, actor: Actor, data: dict[str, Any]) -> Pe
         _write_grants(change, current.id, loaded)
         return _permission_set(change, current.name)
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "updatePermissionSet", data)
 
 
 def delete_permission_set(rt: Runtime, actor: Actor, data: dict[str, Any]) -> PermissionSetInfo:
@@ -437,7 +447,7 @@ def delete_permission_set(rt: Runtime, actor: Actor, data: dict[str, Any]) -> Pe
         change.conn.execute(permission_sets.delete().where(permission_sets.c.id == current.id))
         return current
 
-    return _admin_change(rt, actor, step)
+    return _admin_change(rt, actor, step, "deletePermissionSet", data)
 
 
 def _write_grants(change: Change, set_id: str, loaded: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""GraphQL for record history, the recycle bin and the audit log."""

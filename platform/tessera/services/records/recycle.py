@@ -1,0 +1,121 @@
+"""The recycle bin: deleted records stay (hidden) until restored or purged.
+
+``deleted_records`` lists what the caller could read; ``purge`` removes records for good
+(administrators), and ``purge_expired`` removes those deleted longer ago than the tenant's
+retention (default 30 days) — run by ``tessera records purge`` and, once jobs exist, on a schedule.
+Field history of purged records is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tessera.core.clock import utcnow
+from tessera.core.errors import Forbidden, LimitExceeded, NotFound
+from tessera.model.access import Action
+from tessera.model.definitions import ObjectDef
+from tessera.model.registry import TenantModel
+from tessera.services.audit import log_event
+from tessera.services.records.history import output_value
+from tessera.services.runtime import Actor, Runtime
+from tessera.storage.system_tables import tenants
+
+MAX_LISTED = 500
+
+
+@dataclass(frozen=True)
+class DeletedRecord:
+    id: str
+    object: str
+    deleted_at: datetime
+    deleted_by: str | None
+    values: dict[str, Any]
+    """Readable field values, as the API shows them."""
+
+
+def deleted_records(
+    rt: Runtime, actor: Actor, model: TenantModel, object_name: str, *, first: int = 50
+) -> list[DeletedRecord]:
+    """Deleted records of an object the caller could read, most recently deleted first."""
+    if first > MAX_LISTED:
+        raise LimitExceeded(f"first may be at most {MAX_LISTED}", field="first")
+    obj = _object(model, actor, object_name)
+    table = model.tables.table(obj.name)
+    reach = actor.access.row_filter(obj, table)
+    fields = [f for f in obj.stored_fields if actor.access.profile.field(obj, f).read]
+    with rt.read(actor.tenant) as conn:
+        rows = conn.execute(
+            sa.select(table.c.id, table.c.deleted_at, table.c.updated_by, *[table.c[f.column_name] for f in fields])
+            .where(table.c.deleted_at.is_not(None), *([reach] if reach is not None else []))
+            .order_by(table.c.deleted_at.desc(), table.c.id).limit(max(first, 0))
+        ).all()
+    return [
+        DeletedRecord(row[0], obj.name, row[1], row[2],
+                      {f.name: output_value(f, row[3 + i]) for i, f in enumerate(fields)})
+        for row in rows
+    ]
+
+
+def _object(model: TenantModel, actor: Actor, name: str) -> ObjectDef:
+    obj = model.meta.object(name)
+    if obj is None or not actor.access.can(obj, Action.READ):
+        raise NotFound(f"object: no object '{name}'", field="object")
+    return obj
+
+
+def purge(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, ids: Sequence[str] | None = None) -> int:
+    """Remove deleted records of an object for good (all of them, or ``ids``); administrators only."""
+    if not actor.access.profile.is_admin:
+        raise Forbidden("only administrators empty the recycle bin")
+    obj = _object(model, actor, object_name)
+    table = model.tables.table(obj.name)
+    with rt.write(actor.tenant) as conn:
+        condition = table.c.deleted_at.is_not(None)
+        if ids is not None:
+            condition = sa.and_(condition, table.c.id.in_(list(ids)))
+        count = _purge(conn, model, {obj.name: condition})
+        log_event(conn, actor.tenant.id, "purge", target=f"object {obj.name}", user_id=actor.user_id,
+                  details={"records": count})
+    return count
+
+
+def purge_expired(rt: Runtime, actor: Actor, *, now: datetime | None = None) -> int:
+    """Remove every record deleted longer ago than the tenant's retention; returns how many."""
+    with rt.db.system.connect() as conn:
+        days = conn.execute(
+            sa.select(tenants.c.recycle_retention_days).where(tenants.c.id == actor.tenant.id)
+        ).scalar_one()
+        model = rt.model(conn, actor.tenant)
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    conditions = {
+        obj.name: model.tables.table(obj.name).c.deleted_at < cutoff for obj in model.meta.objects
+    }
+    with rt.write(actor.tenant) as conn:
+        count = _purge(conn, model, conditions)
+        if count:
+            log_event(conn, actor.tenant.id, "purge", target="expired", user_id=actor.user_id,
+                      details={"records": count, "deletedBefore": cutoff.isoformat()})
+    return count
+
+
+def _purge(conn: sa.Connection, model: TenantModel, conditions: dict[str, sa.ColumnElement[bool]]) -> int:
+    """Delete the matching rows of each object.
+
+    Deleted records only reference other deleted records (the write path sees to that), so their
+    lookups are emptied first: then no foreign key can hold up the deletes, in any order.
+    """
+    total = 0
+    for name, condition in conditions.items():
+        obj = model.meta.by_name[name]
+        table = model.tables.table(name)
+        if obj.lookups:
+            conn.execute(table.update().where(condition).values({f.column_name: None for f in obj.lookups}))
+    for name, condition in conditions.items():
+        table = model.tables.table(name)
+        total += conn.execute(table.delete().where(condition)).rowcount
+    return total
