@@ -24,6 +24,11 @@ class RequestContext:
     access: UserAccess = SYSTEM
     meta: TenantMetadata | None = None
     """The metadata the caller's schema shows (set with the schema, per request)."""
+    session_secret: str | None = None
+    """The browser session's cookie value, when the request came with one."""
+    address: str | None = None
+    cookies: list[tuple[str, str | None, Any]] = field(default_factory=list)
+    """Cookies to set (or clear, with None) on the response."""
     _conn: sa.Connection | None = field(default=None, repr=False)
     _reader: RecordReader | None = field(default=None, repr=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -16,13 +17,16 @@ from tessera.api.errors import error_payload, request_error
 from tessera.api.execution import TesseraExecutionContext
 from tessera.api.graphiql import GRAPHIQL_HTML
 from tessera.api.schema import SchemaCache
+from tessera.api.security.public import PUBLIC_SCHEMA, SESSION_COOKIE, PublicContext
 from tessera.core.errors import Forbidden, LimitExceeded, TesseraError, Unauthenticated, ValidationError
 from tessera.core.logging import log
 from tessera.services.runtime import Runtime
+from tessera.services.security.sessions import authenticate_session
 from tessera.services.tokens import authenticate
 
 logger = logging.getLogger("tessera.graphql")
 blueprint = Blueprint("graphql", __name__)
+CSRF_HEADER = "X-CSRF-Token"
 
 
 class GraphQLService:
@@ -91,13 +95,46 @@ def graphql_endpoint() -> Response:
         # NOTE: checked before reading the body, so an oversized request costs nothing to refuse.
         exc = LimitExceeded(f"request body must be at most {limits.max_body_bytes} bytes and declare its length")
         return _json({"errors": [request_error(exc)]}, 413)
+    token, cookie = _bearer(), request.cookies.get(SESSION_COOKIE)
     try:
         with rt.db.system.connect() as conn:
-            principal = authenticate(conn, _bearer())
+            if token is None and cookie is None:
+                return _anonymous(service)
+            if token is not None:
+                principal = authenticate(conn, token)
+            else:
+                principal, csrf = authenticate_session(conn, cookie)
+                sent = request.headers.get(CSRF_HEADER, "")
+                if not hmac.compare_digest(sent.encode(), csrf.encode()):
+                    exc = Forbidden(f"a session request needs its CSRF token in the {CSRF_HEADER} header")
+                    return _json({"errors": [request_error(exc)]}, 403)
             model = rt.model(conn, principal.tenant)
             access = rt.access(conn, principal.tenant, principal.user_id)
     except Unauthenticated as exc:
         return _json({"errors": [request_error(exc)]}, 401)
+    body = _body(limits)
+    if isinstance(body, Response):
+        return body
+    batch, operations = body
+    locale = request.headers.get("Accept-Language", "")[:2] or None
+    results = []
+    with RequestContext(rt, principal, model, locale=locale, access=access, address=request.remote_addr,
+                        session_secret=cookie if principal.session else None) as ctx:
+        for operation in operations:
+            try:
+                results.append(service.run(ctx, operation))
+            except TesseraError as exc:
+                results.append({"errors": [request_error(exc)]})
+            finally:
+                ctx.end_read()
+        cookies = ctx.cookies
+    log(logger, logging.INFO, "graphql", tenant=principal.tenant.slug, operations=len(operations),
+        ms=round((time.perf_counter() - started) * 1000, 1))
+    return _with_cookies(_json(results if batch else results[0]), cookies)
+
+
+def _body(limits: Any) -> tuple[bool, list[Any]] | Response:
+    """(whether a batch, its operations), or the response refusing the body."""
     try:
         body = json.loads(request.get_data(cache=False))
     except (ValueError, UnicodeDecodeError):
@@ -107,16 +144,43 @@ def graphql_endpoint() -> Response:
     if batch and not 1 <= len(operations) <= limits.max_batch_operations:
         exc = LimitExceeded(f"a batch holds 1 to {limits.max_batch_operations} operations")
         return _json({"errors": [request_error(exc)]}, 400)
-    locale = request.headers.get("Accept-Language", "")[:2] or None
-    results = []
-    with RequestContext(rt, principal, model, locale=locale, access=access) as ctx:
-        for operation in operations:
-            try:
-                results.append(service.run(ctx, operation))
-            except TesseraError as exc:
-                results.append({"errors": [request_error(exc)]})
-            finally:
-                ctx.end_read()
-    log(logger, logging.INFO, "graphql", tenant=principal.tenant.slug, operations=len(operations),
-        ms=round((time.perf_counter() - started) * 1000, 1))
-    return _json(results if batch else results[0])
+    return batch, operations
+
+
+def _anonymous(service: GraphQLService) -> Response:
+    """Without credentials only ``login`` runs; anything else is refused as unauthenticated."""
+    missing = Unauthenticated("missing credentials: send 'Authorization: Bearer <token>' or log in")
+    body = _body(service.rt.config.limits)
+    if isinstance(body, Response):
+        return body
+    batch, operations = body
+    if batch or not isinstance(operations[0], dict) or not isinstance(operations[0].get("query"), str):
+        return _json({"errors": [request_error(missing)]}, 401)
+    operation = operations[0]
+    try:
+        document = service.documents.get(PUBLIC_SCHEMA.graphql_schema, operation["query"], service.rt.config.limits)
+    except (InvalidDocument, LimitExceeded):
+        return _json({"errors": [request_error(missing)]}, 401)
+    ctx = PublicContext(service.rt, request.remote_addr)
+    result = execute(PUBLIC_SCHEMA.graphql_schema, document, context_value=ctx,
+                     variable_values=operation.get("variables") or {}, operation_name=operation.get("operationName"))
+    assert isinstance(result, ExecutionResult)
+    response: dict[str, Any] = {}
+    if result.errors:
+        response["errors"] = [error_payload(e) for e in result.errors]
+    response["data"] = result.data
+    status = 200
+    if result.errors and any(error_payload(e)["extensions"]["code"] == "LIMIT_EXCEEDED" for e in result.errors):
+        status = 429
+    return _with_cookies(_json(response, status), ctx.cookies)
+
+
+def _with_cookies(response: Response, cookies: list[tuple[str, str | None, Any]]) -> Response:
+    secure = current_app.extensions["tessera.graphql"].rt.config.secure_cookies
+    for name, value, expires in cookies:
+        if value is None:
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Strict")
+        else:
+            response.set_cookie(name, value, expires=expires, path="/", secure=secure, httponly=True,
+                                samesite="Strict")
+    return response

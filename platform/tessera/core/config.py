@@ -39,6 +39,8 @@ class Config:
     schema_prefix: str = ""
     ddl_lock_timeout_ms: int = 2_000
     ddl_retries: int = 5
+    secure_cookies: bool = True
+    """Session cookies carry ``Secure`` (browsers still send them to http://localhost and 127.0.0.1)."""
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -69,6 +71,7 @@ class Config:
             redis_url=_env("REDIS_URL"),
             secret_key=secret,
             schema_prefix=_env("SCHEMA_PREFIX", "") or "",
+            secure_cookies=(_env("SECURE_COOKIES", "1") or "1") not in ("0", "false", "no"),
         )
 
 

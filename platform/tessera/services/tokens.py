@@ -34,6 +34,8 @@ class Principal:
     email: str
     scope: str = "READ_WRITE"
     """READ_WRITE, or READ_ONLY: the token may not run mutations."""
+    session: bool = False
+    """Authenticated by a browser session cookie rather than a bearer token."""
 
     @property
     def read_only(self) -> bool:

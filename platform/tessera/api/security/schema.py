@@ -10,10 +10,11 @@ import graphene
 
 from tessera.api.metadata.types import Label
 from tessera.api.scalars import JSON, DateTime
+from tessera.api.security.public import SESSION_COOKIE
 from tessera.core.errors import Forbidden
 from tessera.core.i18n import pick_label
 from tessera.services import tokens as token_service
-from tessera.services.security import admin, shares
+from tessera.services.security import admin, sessions, shares
 from tessera.storage.types import iso_datetime
 
 
@@ -350,6 +351,14 @@ class SecurityMutation(graphene.ObjectType):
                                     description="Remove a record share.")
     revoke_api_token = graphene.Field(graphene.NonNull(ApiToken), id=graphene.ID(required=True),
                                       description="Revoke a token at once (yours, or any for administrators).")
+    logout = graphene.Boolean(required=True, description="End this browser session and clear its cookie.")
+
+    @staticmethod
+    def resolve_logout(root: Any, info: Any) -> bool:
+        ctx = info.context
+        ended = sessions.logout(ctx.rt, ctx.session_secret, ctx.address)
+        ctx.cookies.append((SESSION_COOKIE, None, None))
+        return ended
 
     @staticmethod
     def resolve_share_record(root: Any, info: Any, input: Any) -> shares.Share:
