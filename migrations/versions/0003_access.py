@@ -5,6 +5,9 @@ Revision ID: 0003_access
 Revises: 0002_validation_rules
 """
 
+import uuid
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -76,6 +79,7 @@ def upgrade() -> None:
         sa.Column("can_read", sa.Boolean, nullable=False),
         sa.Column("can_edit", sa.Boolean, nullable=False),
     )
+    _standard_user_sets()
     op.create_table(
         "user_permission_sets",
         sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
@@ -150,6 +154,34 @@ def upgrade() -> None:
         sa.Column("window_started_at", TS, nullable=False),
         sa.Column("locked_until", TS, nullable=True),
     )
+
+
+def _standard_user_sets() -> None:
+    """Give every existing tenant the ``standardUser`` set new tenants start with."""
+    conn = op.get_bind()
+    tenants = sa.table("tenants", sa.column("id", sa.String))
+    objects = sa.table("object_defs", sa.column("id", sa.String), sa.column("tenant_id", sa.String),
+                       sa.column("origin", sa.String))
+    sets = sa.table("permission_sets", sa.column("id", sa.String), sa.column("tenant_id", sa.String),
+                    sa.column("name", sa.String), sa.column("labels", sa.JSON), sa.column("description", sa.JSON),
+                    sa.column("origin", sa.String), sa.column("created_at", TS), sa.column("updated_at", TS))
+    grants = sa.table("object_permissions", *[sa.column(c) for c in (
+        "permission_set_id", "object_id", "can_read", "can_create", "can_edit", "can_delete", "view_all", "modify_all")])
+    now = datetime.now(UTC)
+    for (tenant_id,) in conn.execute(sa.select(tenants.c.id)).all():
+        set_id = str(uuid.uuid4())
+        conn.execute(sets.insert().values(
+            id=set_id, tenant_id=tenant_id, name="standardUser", labels={"en": "Standard user", "zh": "标准用户"},
+            description=None, origin="standard", created_at=now, updated_at=now,
+        ))
+        standard = conn.execute(sa.select(objects.c.id).where(
+            objects.c.tenant_id == tenant_id, objects.c.origin == "standard")).scalars().all()
+        if standard:
+            conn.execute(grants.insert(), [
+                {"permission_set_id": set_id, "object_id": object_id, "can_read": True, "can_create": True,
+                 "can_edit": True, "can_delete": True, "view_all": False, "modify_all": False}
+                for object_id in standard
+            ])
 
 
 def downgrade() -> None:

@@ -148,13 +148,20 @@ class UserAccess:
     def can(self, obj: ObjectDef | str, action: Action) -> bool:
         return self.profile.can(obj if isinstance(obj, str) else obj.name, action)
 
-    def row_filter(self, obj: ObjectDef, table: sa.FromClause, *, edit: bool = False) -> sa.ColumnElement[bool] | None:
-        """The records of ``obj`` (in ``table``) this user may read, or edit; None when all of them."""
+    def row_filter(
+        self, obj: ObjectDef, table: sa.FromClause, *, edit: bool = False, full: bool = False
+    ) -> sa.ColumnElement[bool] | None:
+        """The records of ``obj`` (in ``table``) this user may read, or edit, or fully control
+        (delete, restore, transfer, share: owner, those above the owner, modify all); None when all."""
         if self.profile.is_admin:
             return None
         grant = self.profile.object(obj.name)
-        if grant.modify_all or (grant.view_all and not edit):
+        if grant.modify_all or (grant.view_all and not edit and not full):
             return None
+        if full:
+            if not self.visible_owner_ids:
+                return sa.false()
+            return table.c.owner_id.in_(sorted(self.visible_owner_ids))
         sharing = Sharing(obj.sharing)
         if sharing == Sharing.PUBLIC_READ_WRITE or (sharing == Sharing.PUBLIC_READ and not edit):
             return None

@@ -88,3 +88,6 @@ def test_upgrading_a_database_with_data_keeps_every_row(fresh_runtime: Runtime) 
         assert (bool(user.is_admin), user.role_id) == (True, None)  # every user was an administrator before
         assert conn.execute(sa.text("SELECT scope FROM api_tokens")).scalar_one() == "READ_WRITE"
         assert conn.execute(sa.text("SELECT sharing FROM object_defs")).scalar_one() == "PUBLIC_READ_WRITE"
+        # and the tenant got the standard user set new tenants start with (its one object is custom)
+        assert conn.execute(sa.text("SELECT name, origin FROM permission_sets")).one() == ("standardUser", "standard")
+        assert conn.execute(sa.text("SELECT count(*) FROM object_permissions")).scalar_one() == 0

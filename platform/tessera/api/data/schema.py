@@ -28,10 +28,12 @@ def data_fields(meta: TenantMetadata, profile: PermissionProfile = ADMIN) -> tup
     return queries, mutations
 
 
-def _read_nodes(info: Any, obj_name: str, ids: list[str], *, include_deleted: bool = False) -> list[Any]:
+def _read_nodes(
+    info: Any, obj_name: str, ids: list[str], *, include_deleted: bool = False, written: bool = False
+) -> list[Any]:
     ctx = info.context
     selection = Planner(info, ctx.meta).root_node(obj_name)
-    found = ctx.reader.nodes(selection, ids, include_deleted=include_deleted)
+    found = ctx.reader.nodes(selection, ids, include_deleted=include_deleted, written=written)
     return [found.get(i) for i in ids]
 
 
@@ -73,25 +75,25 @@ def _mutations(factory: TypeFactory, obj: ObjectDef, allowed: set[Action]) -> di
         ctx = info.context
         ctx.end_read()
         ids = create_records(ctx.rt, ctx.actor, ctx.model, name, [plain(data)], bulk=False)
-        return Precompiled(_read_nodes(info, name, ids)[0])
+        return Precompiled(_read_nodes(info, name, ids, written=True)[0])
 
     def create_many(root: Any, info: Any, data: list[Any]) -> Precompiled:
         ctx = info.context
         ctx.end_read()
         ids = create_records(ctx.rt, ctx.actor, ctx.model, name, [plain(d) for d in data])
-        return Precompiled(_read_nodes(info, name, ids))
+        return Precompiled(_read_nodes(info, name, ids, written=True))
 
     def update_one(root: Any, info: Any, id: str, data: Any, expected_version: int | None = None) -> Precompiled:
         ctx = info.context
         ctx.end_read()
         update_record(ctx.rt, ctx.actor, ctx.model, name, id, plain(data), expected_version)
-        return Precompiled(_read_nodes(info, name, [id])[0])
+        return Precompiled(_read_nodes(info, name, [id], written=True)[0])
 
     def delete_one(root: Any, info: Any, id: str) -> Precompiled:
         ctx = info.context
         ctx.end_read()
         delete_record(ctx.rt, ctx.actor, ctx.model, name, id)
-        node = _read_nodes(info, name, [id], include_deleted=True)[0]
+        node = _read_nodes(info, name, [id], include_deleted=True, written=True)[0]
         if node is None:
             raise NotFound(f"no {name} with id {id}", field="id")
         return Precompiled(node)
@@ -100,7 +102,7 @@ def _mutations(factory: TypeFactory, obj: ObjectDef, allowed: set[Action]) -> di
         ctx = info.context
         ctx.end_read()
         restore_record(ctx.rt, ctx.actor, ctx.model, name, id)
-        return Precompiled(_read_nodes(info, name, [id])[0])
+        return Precompiled(_read_nodes(info, name, [id], written=True)[0])
 
     fields = {
         f"create{title}": graphene.Field(

@@ -70,8 +70,15 @@ class RecordReader:
             total = self.conn.execute(sa.select(sa.func.count()).select_from(table).where(where)).scalar_one()
         return self._shape_connection(sel, obj, page, total)
 
-    def nodes(self, sel: NodeSelection, ids: Sequence[str], *, include_deleted: bool = False) -> dict[str, dict[str, Any]]:
-        """Records by id, shaped; missing (or deleted) ids are absent from the result."""
+    def nodes(
+        self, sel: NodeSelection, ids: Sequence[str], *, include_deleted: bool = False, written: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """Records by id, shaped; missing (or deleted, or unreachable) ids are absent from the result.
+
+        ``written``: the caller has just written these records (a mutation's result), so they are
+        shown even when the write took them out of the caller's reach (a transfer to another owner);
+        what they look up is still read with the caller's access.
+        """
         if not ids:
             return {}
         obj = self.meta.by_name[sel.object]
@@ -80,7 +87,7 @@ class RecordReader:
         condition = table.c.id.in_(sorted(set(ids)))
         if not include_deleted:
             condition = sa.and_(condition, table.c.deleted_at.is_(None))
-        reach = self.access.row_filter(obj, table)
+        reach = None if written else self.access.row_filter(obj, table)
         if reach is not None:
             # An unreachable lookup target reads as null: it is simply not found.
             condition = sa.and_(condition, reach)

@@ -58,10 +58,15 @@ class RecordWriter:
             raise Forbidden(f"you may not {action.value} {obj.plural_name}", field="object")
         return obj
 
-    def _reach(self, obj: ObjectDef, table: sa.Table, record_id: str, *, deleted: bool = False) -> None:
-        """Refuse a change to a record the user cannot see (NOT_FOUND) or may only read (FORBIDDEN)."""
+    def _reach(
+        self, obj: ObjectDef, table: sa.Table, record_id: str, *, deleted: bool = False, full: bool = False
+    ) -> None:
+        """Refuse a change to a record the user cannot see (NOT_FOUND) or may not change (FORBIDDEN).
+
+        ``full``: the change needs full access (delete, restore, owner transfer), not just edit.
+        """
         readable = self.access.row_filter(obj, table)
-        editable = self.access.row_filter(obj, table, edit=True)
+        editable = self.access.row_filter(obj, table, edit=True, full=full)
         if editable is None:
             return
         state = table.c.deleted_at.is_not(None) if deleted else table.c.deleted_at.is_(None)
@@ -72,7 +77,8 @@ class RecordWriter:
         if row is None or not row[0]:
             raise NotFound(f"no {'deleted ' if deleted else ''}{obj.name} with id {record_id}", field="id")
         if not row[1]:
-            raise Forbidden(f"you may read {obj.name} {record_id} but not change it", field="id")
+            what = "delete, restore or transfer" if full else "change"
+            raise Forbidden(f"you may read {obj.name} {record_id} but not {what} it", field="id")
 
     # --- create ---------------------------------------------------------------------------
     def create(self, object_name: str, rows: Sequence[Mapping[str, Any]], *, bulk: bool = True) -> list[str]:
@@ -147,6 +153,8 @@ class RecordWriter:
         self._check_unique(obj, [values], [record_id], False)
         if "owner_id" in values and values["owner_id"] is None:
             raise ValidationError("owner cannot be empty", field="owner")
+        if "owner_id" in values:
+            self._reach(obj, table, record_id, full=True)
         rules = RuleCheck(self.conn, self.model, obj)
         prior = rules.prior([record_id])
         old = self.conn.execute(
@@ -172,7 +180,7 @@ class RecordWriter:
         obj = self._object(object_name, Action.DELETE)
         table = self.tables.table(obj.name)
         if is_uuid(record_id):
-            self._reach(obj, table, record_id)
+            self._reach(obj, table, record_id, full=True)
         exists = is_uuid(record_id) and self.conn.execute(
             sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))
         ).first()
@@ -232,7 +240,7 @@ class RecordWriter:
         obj = self._object(object_name, Action.DELETE)
         table = self.tables.table(obj.name)
         if is_uuid(record_id):
-            self._reach(obj, table, record_id, deleted=True)
+            self._reach(obj, table, record_id, deleted=True, full=True)
         row = self.conn.execute(
             sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_not(None))
         ).mappings().first() if is_uuid(record_id) else None
@@ -400,6 +408,7 @@ class RecordWriter:
     def _check_unique(self, obj: ObjectDef, rows: list[dict[str, Any]], ids: list[str | None], bulk: bool) -> None:
         errors: list[ValidationError] = []
         table = self.tables.table(obj.name)
+        sees_all = self.access.row_filter(obj, table) is None
         for field in (f for f in obj.fields if f.unique and f.type != "AUTO_NUMBER"):
             column = table.c[field.column_name]
             seen: dict[Any, int] = {}
@@ -418,7 +427,9 @@ class RecordWriter:
             for value, other_id in self.conn.execute(query):
                 for index in values.get(value, ()):
                     if ids[index] != other_id:
-                        errors.append(_at(_duplicate(field, value, f"{obj.name} {other_id}"), index if bulk else None))
+                        # Only those who see every record of the object learn which one holds it.
+                        holder = f"{obj.name} {other_id}" if sees_all else f"another {obj.name}"
+                        errors.append(_at(_duplicate(field, value, holder), index if bulk else None))
         self._raise(errors)
 
     @staticmethod
@@ -429,6 +440,7 @@ class RecordWriter:
 
 def _duplicate(field: FieldDef, value: Any, holder: str) -> ValidationError:
     return ValidationError(f"{field.name}: value '{value}' is already used by {holder}", field=field.name, value=str(value))
+
 
 
 def _at(error: ValidationError, index: int | None) -> ValidationError:

@@ -17,6 +17,7 @@ from tessera.core.ids import is_uuid, new_id
 from tessera.model.access import Action
 from tessera.model.definitions import ObjectDef
 from tessera.model.registry import TenantModel
+from tessera.services.audit import log_event
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import record_shares, roles, users
 
@@ -43,8 +44,8 @@ def _full_access(conn: sa.Connection, model: TenantModel, actor: Actor, obj: Obj
     ).first() if is_uuid(record_id) else None
     if row is None or not actor.access.can(obj, Action.READ):
         raise NotFound(f"no {obj.name} with id {record_id}", field="record")
-    grant = actor.access.profile.object(obj.name)
-    if grant.modify_all or row.owner_id in actor.access.visible_owner_ids:
+    full = actor.access.row_filter(obj, table, full=True)
+    if full is None or row.owner_id in actor.access.visible_owner_ids:
         return
     raise Forbidden(f"only the owner of {obj.name} {record_id}, those above them, or administrators may share it",
                     field="record")
@@ -94,6 +95,8 @@ def share_record(rt: Runtime, actor: Actor, model: TenantModel, data: dict[str, 
                 id=share_id, tenant_id=tenant_id, object_id=obj.id, record_id=record_id, user_id=user_id,
                 role_id=role_id, access=level, created_by=actor.user_id, created_at=utcnow(),
             ))
+        log_event(conn, tenant_id, "security", target=f"shareRecord {obj.name} {record_id}", user_id=actor.user_id,
+                  details={"user": user_id, "role": data.get("role"), "access": level})
         return Share(share_id, obj.name, record_id, user_id, data.get("role"), level)
 
 
@@ -105,6 +108,8 @@ def unshare_record(rt: Runtime, actor: Actor, model: TenantModel, share_id: str)
         share = found[0]
         _full_access(conn, model, actor, _object(model, share.object), share.record_id)
         conn.execute(record_shares.delete().where(record_shares.c.id == share_id))
+        log_event(conn, actor.tenant.id, "security", target=f"unshareRecord {share.object} {share.record_id}",
+                  user_id=actor.user_id, details={"user": share.user_id, "role": share.role, "access": share.access})
         return share
 
 
