@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,6 +12,7 @@ from tessera.app import create_app
 from tessera.core.config import Config
 from tessera.core.errors import SchemaOutdated, TesseraError
 from tessera.core.logging import configure_logging
+from tessera.services import plugins as plugin_service
 from tessera.services import tenants as tenant_service
 from tessera.services.demo import load_sample_data, sample_size
 from tessera.services.packages import apply_package, export_metadata, read_package
@@ -175,6 +177,65 @@ def metadata_export(app: App, slug: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@main.group()
+def plugins() -> None:
+    """Plugins: list them, install them into a tenant, upgrade, uninstall."""
+
+
+@plugins.command("list")
+@click.pass_obj
+def plugins_list(app: App) -> None:
+    """Plugins of this installation, with the tenants that installed each."""
+    rows = plugin_service.list_plugins(_ready(app))
+    if not rows:
+        click.echo("no plugins (install a distribution declaring a 'tessera.plugins' entry point)")
+        return
+    click.echo(f"{'NAME':<14} {'VERSION':<10} {'TENANTS':<24} DESCRIPTION")
+    for row in rows:
+        click.echo(f"{row.name:<14} {row.version:<10} {', '.join(row.tenants) or '-':<24} {row.description}")
+
+
+def _plugin_change(app: App, slug: str, change: Any) -> None:
+    rt = _ready(app)
+    try:
+        status = change(rt, _admin(rt, slug))
+    except TesseraError as exc:
+        _fail(exc)
+    state = f"installed {status.installed_version}" if status.installed_version else "not installed"
+    click.echo(f"{status.name}: {state} in {slug}")
+
+
+@plugins.command("install")
+@click.argument("name")
+@click.option("--tenant", "slug", required=True)
+@click.pass_obj
+def plugins_install(app: App, name: str, slug: str) -> None:
+    """Install a plugin into a tenant (one transaction)."""
+    _plugin_change(app, slug, lambda rt, actor: plugin_service.install_plugin(rt, actor, name))
+
+
+@plugins.command("upgrade")
+@click.argument("name")
+@click.option("--tenant", "slug", required=True)
+@click.option("--allow-destructive", is_flag=True, help="Delete what the new version no longer defines.")
+@click.pass_obj
+def plugins_upgrade(app: App, name: str, slug: str, allow_destructive: bool) -> None:
+    """Bring a tenant's install of a plugin to this installation's version."""
+    _plugin_change(app, slug, lambda rt, actor: plugin_service.upgrade_plugin(
+        rt, actor, name, allow_destructive=allow_destructive))
+
+
+@plugins.command("uninstall")
+@click.argument("name")
+@click.option("--tenant", "slug", required=True)
+@click.option("--drop-data", is_flag=True, help="Delete the plugin's objects and fields with their data.")
+@click.pass_obj
+def plugins_uninstall(app: App, name: str, slug: str, drop_data: bool) -> None:
+    """Remove a plugin from a tenant; its data is kept (owned by the tenant) unless --drop-data."""
+    _plugin_change(app, slug, lambda rt, actor: plugin_service.uninstall_plugin(
+        rt, actor, name, keep_data=not drop_data))
 
 
 @main.group()

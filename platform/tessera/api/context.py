@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,21 @@ class RequestContext:
             self._conn = self.rt.db.tenant(self.principal.tenant.schema_name).connect()
             self._reader = RecordReader(self._conn, self.model, self.rt.config.limits, self.access)
         return self._reader
+
+    # --- what plugins see (tessera.plugin.RequestView) ---------------------------------------
+    @property
+    def tenant_slug(self) -> str:
+        return self.principal.tenant.slug
+
+    @property
+    def user_id(self) -> str | None:
+        return self.principal.user_id
+
+    def records(
+        self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
+        order_by: Sequence[Mapping[str, str]] | None = None, limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        return self.reader.rows(object_name, fields, filter=filter, order_by=order_by, limit=limit)
 
     def end_read(self) -> None:
         """Close the read connection, e.g. before a write, so the next read sees committed data."""

@@ -34,7 +34,7 @@ class GraphQLService:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.schemas = SchemaCache()
+        self.schemas = SchemaCache(host=rt.plugins)
         self.documents = DocumentCache(rt.config.limits.document_cache_size)
 
     def run(self, ctx: RequestContext, operation: Any) -> dict[str, Any]:

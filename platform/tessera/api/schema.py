@@ -17,9 +17,11 @@ from graphql import GraphQLSchema
 from tessera.api.audit.schema import AuditMutation, AuditQuery
 from tessera.api.data.schema import data_fields
 from tessera.api.metadata.schema import MetadataMutation, MetadataQuery
+from tessera.api.plugins.schema import PluginsMutation, PluginsQuery, extension_fields
 from tessera.api.security.schema import SecurityMutation, SecurityQuery
 from tessera.model.access import ADMIN, PermissionProfile, visible_metadata
 from tessera.model.definitions import TenantMetadata
+from tessera.plugin_host import PluginHost
 
 
 @dataclass(frozen=True)
@@ -34,16 +36,23 @@ class TenantSchema:
         return self.schema.graphql_schema
 
 
-def build_schema(meta: TenantMetadata, profile: PermissionProfile = ADMIN) -> TenantSchema:
+def build_schema(
+    meta: TenantMetadata, profile: PermissionProfile = ADMIN, host: PluginHost | None = None
+) -> TenantSchema:
     visible = visible_metadata(meta, profile)
     queries, mutations = data_fields(visible, profile)
-    query = type("Query", (MetadataQuery, SecurityQuery, AuditQuery), queries)
-    mutation = type("Mutation", (MetadataMutation, SecurityMutation, AuditMutation), mutations)
+    if host is not None:
+        extra_queries, extra_mutations = extension_fields(host, meta)
+        queries = {**extra_queries, **queries}
+        mutations = {**extra_mutations, **mutations}
+    query = type("Query", (MetadataQuery, SecurityQuery, AuditQuery, PluginsQuery), queries)
+    mutation = type("Mutation", (MetadataMutation, SecurityMutation, AuditMutation, PluginsMutation), mutations)
     return TenantSchema(graphene.Schema(query=query, mutation=mutation, auto_camelcase=True), visible)
 
 
 class SchemaCache:
-    def __init__(self, size: int = 32) -> None:
+    def __init__(self, size: int = 32, host: PluginHost | None = None) -> None:
+        self._host = host
         self._size = size
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, int, str], TenantSchema] = OrderedDict()
@@ -56,7 +65,7 @@ class SchemaCache:
             if schema is not None:
                 self._items.move_to_end(key)
                 return schema
-        schema = build_schema(meta, profile)
+        schema = build_schema(meta, profile, self._host)
         with self._lock:
             self.builds += 1
             self._items[key] = schema

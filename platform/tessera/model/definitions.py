@@ -185,6 +185,8 @@ class TenantMetadata:
     objects: tuple[ObjectDef, ...]
     fixed_relations: Mapping[str, tuple[ReverseRelation, ...]] | None = None
     """Reverse relations named by a fuller metadata (a user's restricted view keeps the names)."""
+    plugins: tuple[str, ...] = ()
+    """Plugins installed in the tenant (their GraphQL extensions are part of its schema)."""
 
     @cached_property
     def by_name(self) -> Mapping[str, ObjectDef]:

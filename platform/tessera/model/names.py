@@ -52,12 +52,14 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
     "ShareRecordInput", "CreateApiTokenInput",
     # history, recycle bin, audit log
     "HistoryAction", "HistoryUser", "HistoryEntry", "DeletedRecord", "AuditEvent",
+    # plugins
+    "Plugin",
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
 
 ROOT_FIELD_NAMES = frozenset({
     "objects", "object", "fieldTypes", "me", "users", "roles", "permissionSets", "recordShares", "apiTokens",
-    "recordHistory", "deletedRecords", "auditEvents",
+    "recordHistory", "deletedRecords", "auditEvents", "plugins",
 })
 """Query fields every tenant's schema has; no object's name or plural may take them."""
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata, ValidationRuleDef
 from tessera.model.records.computed import ComputedFields, FieldSql
 from tessera.model.records.tables import RecordTables
-from tessera.storage.system_tables import field_defs, object_defs, tenants, validation_rules
+from tessera.storage.system_tables import field_defs, object_defs, plugin_installs, tenants, validation_rules
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,11 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 origin=row["origin"],
             )
         )
+    installed = conn.execute(
+        sa.select(plugin_installs.c.plugin).where(plugin_installs.c.tenant_id == tenant.id).order_by(plugin_installs.c.plugin)
+    ).scalars().all()
     return TenantMetadata(
+        plugins=tuple(installed),
         tenant_slug=tenant.slug,
         schema_name=tenant.schema_name,
         version=version if version is not None else tenant.metadata_version,

@@ -15,7 +15,7 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import Forbidden
 from tessera.core.ids import new_id
 from tessera.model.definitions import TenantMetadata
-from tessera.services.metadata.export import export_field, export_object, export_rule
+from tessera.model.exports import export_field, export_object, export_rule
 from tessera.storage.system_tables import audit_events
 
 KINDS = ("metadata", "security", "login", "login_failed", "logout", "token_created", "token_revoked", "purge")

@@ -17,9 +17,9 @@ import yaml
 
 from tessera.core.errors import TesseraError, ValidationError
 from tessera.model.definitions import COMPUTED_TYPES, ObjectDef, TenantMetadata
+from tessera.model.exports import export_field, export_object, export_rule
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.metadata.computed import prepare_field
-from tessera.services.metadata.export import export_field, export_object, export_rule
 from tessera.services.metadata.fields import add_field_in, planned_field, update_field_in
 from tessera.services.metadata.objects import create_object_in, planned_object, update_object_in
 from tessera.services.metadata.rules import add_rule_in, planned_rule, update_rule_in

@@ -12,6 +12,7 @@ from tessera.core.config import Config
 from tessera.core.errors import NotFound
 from tessera.model.access import SYSTEM, UserAccess
 from tessera.model.registry import ModelCache, TenantModel, TenantRef
+from tessera.plugin_host import PluginHost, default_host
 from tessera.services.security.access import AccessCache
 from tessera.storage.engines import Database
 from tessera.storage.system_tables import tenants
@@ -34,11 +35,12 @@ class Actor:
 class Runtime:
     """Shared by all requests and jobs of a process; build once per process."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, plugins: PluginHost | None = None) -> None:
         self.config = config
         self.db = Database(config)
         self.models = ModelCache()
         self.accesses = AccessCache()
+        self.plugins = plugins if plugins is not None else default_host()
 
     @property
     def dialect(self) -> str:

@@ -268,3 +268,13 @@ sessions = sa.Table(
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
 )
+
+plugin_installs = sa.Table(
+    "plugin_installs",
+    metadata,
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("plugin", sa.String(63), primary_key=True),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("installed_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -11,11 +11,12 @@ from tessera.api.scalars import JSON
 from tessera.core.i18n import pick_label
 from tessera.model.definitions import FieldDef, ObjectDef, PicklistOption, ValidationRuleDef
 from tessera.model.field_types import registry
+from tessera.plugin_host import default_host
 
-FIELD_TYPE_KEYS = (
-    "TEXT", "LONG_TEXT", "INTEGER", "NUMBER", "CURRENCY", "PERCENT", "BOOLEAN", "DATE", "DATETIME",
-    "EMAIL", "PHONE", "URL", "PICKLIST", "MULTI_PICKLIST", "LOOKUP", "AUTO_NUMBER", "JSON", "FORMULA", "ROLLUP",
-)
+# NOTE: GraphQL enums are fixed when the schema types are made, so the installed plugins are loaded
+# first: the field types their ``register_field_types`` hooks add are values of the enum too.
+default_host()
+FIELD_TYPE_KEYS = tuple(registry().names())
 
 FieldType = graphene.Enum("FieldType", [(k, k) for k in FIELD_TYPE_KEYS], description="The kind of a field.")
 

@@ -304,32 +304,34 @@ def _replace_foreign_key(change: Change, obj: ObjectDef, field: FieldDef) -> Non
 
 
 def delete_field(rt: Runtime, actor: Actor, data: dict[str, Any]) -> FieldDef:
-    def step(change: Change) -> FieldDef:
-        obj = change.object(data.get("object") or "", field="object")
-        field = obj.field(data.get("name") or "")
-        if field is None:
-            raise ValidationError(f"object '{obj.name}' has no field '{data.get('name')}'", field="name")
-        if field.origin == "standard":
-            raise Forbidden(f"'{obj.name}.{field.name}' is a standard field and cannot be deleted", field="name")
-        if field.is_computed:
-            change.conn.execute(field_defs.delete().where(field_defs.c.id == field.id))
-            return field
-        table = change.tables().table(obj.name)
-        column = table.c[field.column_name]
-        count = change.conn.execute(sa.select(sa.func.count()).select_from(table).where(column.is_not(None))).scalar_one()
-        if count and not data.get("confirm"):
-            raise UnsafeChange(
-                f"{obj.name}.{field.name} holds values in {count} records; pass confirm: true to delete it",
-                field="confirm",
-                records=count,
-            )
-        _drop_index(change, obj, field)
-        if field.is_lookup and change.foreign_keys:
-            name = constraint_name("fk", obj.table_name, field.column_name)
-            change.ddl.ops.drop_constraint(name, obj.table_name, type_="foreignkey", schema=change.tenant.schema_name)
-        change.conn.execute(field_defs.delete().where(field_defs.c.id == field.id))
-        drop_sequences(change, obj, field)
-        change.ddl.drop_column(obj.table_name, field.column_name)
-        return field
+    return run_change(rt, actor, lambda change: delete_field_in(change, data))
 
-    return run_change(rt, actor, step)
+
+def delete_field_in(change: Change, data: dict[str, Any], *, allow_standard: bool = False) -> FieldDef:
+    """Delete a field and its column; ``confirm`` is needed when it holds values."""
+    obj = change.object(data.get("object") or "", field="object")
+    field = obj.field(data.get("name") or "")
+    if field is None:
+        raise ValidationError(f"object '{obj.name}' has no field '{data.get('name')}'", field="name")
+    if field.origin == "standard" and not allow_standard:
+        raise Forbidden(f"'{obj.name}.{field.name}' is a standard field and cannot be deleted", field="name")
+    if field.is_computed:
+        change.conn.execute(field_defs.delete().where(field_defs.c.id == field.id))
+        return field
+    table = change.tables().table(obj.name)
+    column = table.c[field.column_name]
+    count = change.conn.execute(sa.select(sa.func.count()).select_from(table).where(column.is_not(None))).scalar_one()
+    if count and not data.get("confirm"):
+        raise UnsafeChange(
+            f"{obj.name}.{field.name} holds values in {count} records; pass confirm: true to delete it",
+            field="confirm",
+            records=count,
+        )
+    _drop_index(change, obj, field)
+    if field.is_lookup and change.foreign_keys:
+        name = constraint_name("fk", obj.table_name, field.column_name)
+        change.ddl.ops.drop_constraint(name, obj.table_name, type_="foreignkey", schema=change.tenant.schema_name)
+    change.conn.execute(field_defs.delete().where(field_defs.c.id == field.id))
+    drop_sequences(change, obj, field)
+    change.ddl.drop_column(obj.table_name, field.column_name)
+    return field

@@ -109,26 +109,28 @@ def update_object_in(change: Change, data: dict[str, Any], *, replace: bool = Fa
 
 
 def delete_object(rt: Runtime, actor: Actor, name: str, *, confirm: bool = False) -> ObjectDef:
-    def step(change: Change) -> ObjectDef:
-        obj = change.object(name, field="name")
-        if obj.origin == "standard":
-            raise Forbidden(f"'{name}' is a standard object and cannot be deleted", field="name")
-        referencing = [(o, f) for o, f in change.meta.referencing(name) if o.name != name]
-        if referencing:
-            where = ", ".join(f"{o.name}.{f.name}" for o, f in referencing)
-            raise ValidationError(f"object '{name}' is looked up by {where}; delete those fields first", field="name")
-        table = change.tables().table(name)
-        count = change.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        if count and not confirm:
-            raise UnsafeChange(
-                f"object '{name}' holds {count} records; pass confirm: true to delete it with its data",
-                field="confirm",
-                records=count,
-            )
-        change.conn.execute(field_defs.delete().where(field_defs.c.object_id == obj.id))
-        drop_sequences(change, obj)
-        change.conn.execute(object_defs.delete().where(object_defs.c.id == obj.id))
-        change.ddl.drop_table(obj.table_name)
-        return obj
+    return run_change(rt, actor, lambda change: delete_object_in(change, name, confirm=confirm))
 
-    return run_change(rt, actor, step)
+
+def delete_object_in(change: Change, name: str, *, confirm: bool = False) -> ObjectDef:
+    """Delete an object, its table and (with ``confirm``) its records."""
+    obj = change.object(name, field="name")
+    if obj.origin == "standard":
+        raise Forbidden(f"'{name}' is a standard object and cannot be deleted", field="name")
+    referencing = [(o, f) for o, f in change.meta.referencing(name) if o.name != name]
+    if referencing:
+        where = ", ".join(f"{o.name}.{f.name}" for o, f in referencing)
+        raise ValidationError(f"object '{name}' is looked up by {where}; delete those fields first", field="name")
+    table = change.tables().table(name)
+    count = change.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    if count and not confirm:
+        raise UnsafeChange(
+            f"object '{name}' holds {count} records; pass confirm: true to delete it with its data",
+            field="confirm",
+            records=count,
+        )
+    change.conn.execute(field_defs.delete().where(field_defs.c.object_id == obj.id))
+    drop_sequences(change, obj)
+    change.conn.execute(object_defs.delete().where(object_defs.c.id == obj.id))
+    change.ddl.drop_table(obj.table_name)
+    return obj

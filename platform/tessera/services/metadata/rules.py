@@ -17,11 +17,11 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import NotFound, ValidationError
 from tessera.core.ids import new_id
 from tessera.model.definitions import ObjectDef, ValidationRuleDef
+from tessera.model.exports import export_rule
 from tessera.model.names import MAX_NAME_LENGTH, NAME_PATTERN
 from tessera.model.records.computed import check_rule
 from tessera.model.schemas import LabelField, load
 from tessera.services.metadata.change import Change, run_change
-from tessera.services.metadata.export import export_rule
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import validation_rules
 

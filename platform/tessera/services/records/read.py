@@ -7,15 +7,15 @@ the users behind ``owner``/``createdBy``/``updatedBy``. The result is the respon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
 
 from tessera.core.config import Limits
-from tessera.core.errors import LimitExceeded, ValidationError
-from tessera.model.access import SYSTEM, UserAccess
+from tessera.core.errors import LimitExceeded, NotFound, ValidationError
+from tessera.model.access import SYSTEM, Action, UserAccess
 from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import FieldType, registry
 from tessera.model.records.cursors import decode_cursor, encode_cursor, ordering_signature
@@ -94,6 +94,34 @@ class RecordReader:
         rows = self.conn.execute(sa.select(*columns).where(condition)).all()
         shaped = self._shape_nodes(sel, obj, rows)
         return {row[0]: node for row, node in zip(rows, shaped, strict=True)}
+
+    def rows(
+        self, object_name: str, fields: Sequence[str], *, filter: Mapping[str, Any] | None = None,
+        order_by: Sequence[Mapping[str, str]] | None = None, limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Plain rows for code (plugins, exports): readable fields by API name, lookups as ids, values
+        in their API form; the caller's record access and field permissions apply."""
+        obj = self.meta.object(object_name)
+        if obj is None or not self.access.can(obj, Action.READ):
+            raise NotFound(f"no object '{object_name}'", field="object")
+        table = self.tables.table(obj.name)
+        columns: list[sa.ColumnElement[Any]] = []
+        getters: list[tuple[str, Callable[[Any], Any]]] = []
+        for index, name in enumerate(fields):
+            if name in SYSTEM_FILTER_FIELDS:
+                columns.append(table.c[SYSTEM_FILTER_FIELDS[name][0]])
+                getters.append((name, self._value_getter(obj, name, index)))
+                continue
+            field = obj.field(name)
+            if field is None or not self.access.profile.field(obj, field).read:
+                raise ValidationError(f"{obj.name} has no field '{name}'", field="fields")
+            columns.append(self.fields.value(obj, field, table).label(f"c{index}"))
+            getters.append((name, itemgetter(index) if field.is_lookup else self._value_getter(obj, name, index)))
+        keys = self.compiler.order_keys(obj, order_by)
+        query = sa.select(*columns).where(self.compiler.where(obj, filter)).order_by(*[k.clause() for k in keys])
+        if limit is not None:
+            query = query.limit(limit)
+        return [{name: get(row) for name, get in getters} for row in self.conn.execute(query)]
 
     # --- pages ----------------------------------------------------------------------------
     def _page_size(self, args: ListArgs) -> tuple[int, bool]:

@@ -1,0 +1,1 @@
+"""GraphQL for plugins: listing, installing, upgrading, uninstalling; extensions of installed plugins."""

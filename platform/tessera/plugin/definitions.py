@@ -1,0 +1,165 @@
+"""What plugins hand to Tessera: frozen dataclasses, and the protocols of the contexts they get.
+
+Plugins build these and return them from ``register_*`` hooks; Tessera turns them into its own
+objects. Nothing here refers to Tessera's internals, so a plugin depends on this contract only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Who a plugin is. ``name`` must equal its entry-point name (``funnel``, ``tenders`` ...)."""
+
+    name: str
+    version: str
+    description: str
+    requires: tuple[str, ...] = ()
+    """Plugins that must be installed in a tenant before this one."""
+
+
+@dataclass(frozen=True)
+class MetadataPackage:
+    """A metadata package (a directory with ``package.yaml``, see docs/packages.md) that installing the
+    plugin applies to a tenant. Everything it defines gets ``origin`` = the plugin's name."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class FieldTypeSpec:
+    """A field type stored like a built-in one (``base``) with its own validation.
+
+    ``normalize`` receives a value already valid for ``base`` and returns what is stored, or raises
+    ``ValueError`` whose message says why the value is refused (it is shown with the field's name).
+    """
+
+    key: str
+    base: str
+    description: str
+    normalize: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class ExpressionFunctionSpec:
+    """A function for the expression language (docs/expressions.md).
+
+    ``params`` and ``result`` are expression type names (TEXT, NUMBER, INTEGER, BOOLEAN, DATE,
+    DATETIME). ``python`` computes it from argument values (a null argument gives null without calling
+    it); ``sql`` (optional) builds the SQLAlchemy expression from the arguments' SQL expressions, so the
+    function can be used in formulas and filters; without it, only in validation rules and conditions.
+    """
+
+    name: str
+    params: tuple[str, ...]
+    result: str
+    python: Callable[..., Any]
+    summary: str
+    sql: Callable[..., Any] | None = None
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GraphQLExtension:
+    """Extra root fields (graphene ``Field`` objects) for tenants that installed the plugin.
+
+    Resolvers reach Tessera through ``tessera.plugin.request_of(info)`` (a ``RequestView``).
+    Field names must start with the plugin's name (``funnelConversion``) so plugins never collide.
+    """
+
+    queries: Mapping[str, Any] = field(default_factory=dict)
+    mutations: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkflowActionSpec:
+    """A workflow action type (``PLUGIN`` actions name it by ``key``); run with the record changed."""
+
+    key: str
+    description: str
+    run: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class ReportTypeSpec:
+    """A report type computing rows in the shared report result shape."""
+
+    key: str
+    description: str
+    run: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A background job the plugin can enqueue, and optionally a cron schedule to run it on."""
+
+    key: str
+    description: str
+    run: Callable[..., Any]
+    cron: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """A provider of external data the sync framework can run (tender feeds, registries)."""
+
+    key: str
+    description: str
+    factory: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class SampleDataSpec:
+    """Demo data for a tenant that installed the plugin: ``generate(context)`` writes records."""
+
+    description: str
+    generate: Callable[[SampleContext], Any]
+
+
+class RequestView(Protocol):
+    """What a GraphQL extension's resolver may use: the caller, and records as the caller sees them."""
+
+    tenant_slug: str
+    user_id: str | None
+    locale: str | None
+
+    def records(
+        self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
+        order_by: Sequence[Mapping[str, str]] | None = None, limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Records the caller may read (their permissions apply), with the fields asked for (API names,
+        lookups as ids); ``filter`` and ``order_by`` as in the generated API. ``limit`` defaults to all."""
+        ...
+
+
+class SampleContext(Protocol):
+    """What a sample-data generator may use."""
+
+    tenant_slug: str
+    seed: int
+    size: int
+    """How many top-level records to aim for (the demo's scale)."""
+
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Create records through the normal write path (rules, history); returns their ids."""
+        ...
+
+    def records(self, object_name: str, *, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Every record of an object, with the fields asked for."""
+        ...
+
+
+class LifecycleContext(Protocol):
+    """What install, upgrade and uninstall hooks may use, inside the change's transaction."""
+
+    tenant_slug: str
+    plugin: str
+
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Create records (e.g. reference data) in the same transaction as the install."""
+        ...
