@@ -27,6 +27,8 @@ class RequestContext:
     """The metadata the caller's schema shows (set with the schema, per request)."""
     session_secret: str | None = None
     """The browser session's cookie value, when the request came with one."""
+    csrf_token: str | None = None
+    """The browser session's CSRF token (``me { csrfToken }`` gives it back after a page reload)."""
     address: str | None = None
     cookies: list[tuple[str, str | None, Any]] = field(default_factory=list)
     """Cookies to set (or clear, with None) on the response."""

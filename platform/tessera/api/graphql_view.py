@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from graphql import ExecutionResult, OperationType, execute, get_operation_ast
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse
 
 from tessera.api.context import RequestContext
 from tessera.api.documents import DocumentCache, InvalidDocument
@@ -96,18 +96,18 @@ def graphql_endpoint() -> Response:
         exc = LimitExceeded(f"request body must be at most {limits.max_body_bytes} bytes and declare its length")
         return _json({"errors": [request_error(exc)]}, 413)
     token, cookie = _bearer(), request.cookies.get(SESSION_COOKIE)
+    csrf = None
     try:
         with rt.db.system.connect() as conn:
-            if token is None and cookie is None:
-                return _anonymous(service)
             if token is not None:
                 principal = authenticate(conn, token)
             else:
-                principal, csrf = authenticate_session(conn, cookie)
-                sent = request.headers.get(CSRF_HEADER, "")
-                if not hmac.compare_digest(sent.encode(), csrf.encode()):
-                    exc = Forbidden(f"a session request needs its CSRF token in the {CSRF_HEADER} header")
-                    return _json({"errors": [request_error(exc)]}, 403)
+                try:
+                    principal, csrf = authenticate_session(conn, cookie)
+                except Unauthenticated:
+                    # No session, or an ended one: the request may still log in (and the stale
+                    # cookie is cleared).
+                    return _anonymous(service, clear_cookie=cookie is not None)
             model = rt.model(conn, principal.tenant)
             access = rt.access(conn, principal.tenant, principal.user_id)
     except Unauthenticated as exc:
@@ -116,10 +116,16 @@ def graphql_endpoint() -> Response:
     if isinstance(body, Response):
         return body
     batch, operations = body
+    csrf_missing = csrf is not None and not hmac.compare_digest(
+        request.headers.get(CSRF_HEADER, "").encode(), csrf.encode())
+    # CSRF guards what changes state; reading (e.g. ``me { csrfToken }`` after a reload) needs no token.
+    if csrf_missing and any(_is_mutation(op) for op in operations):
+        exc = Forbidden(f"a mutation in a browser session needs its CSRF token in the {CSRF_HEADER} header")
+        return _json({"errors": [request_error(exc)]}, 403)
     locale = request.headers.get("Accept-Language", "")[:2] or None
     results = []
     with RequestContext(rt, principal, model, locale=locale, access=access, address=request.remote_addr,
-                        session_secret=cookie if principal.session else None) as ctx:
+                        session_secret=cookie if principal.session else None, csrf_token=csrf) as ctx:
         for operation in operations:
             try:
                 results.append(service.run(ctx, operation))
@@ -147,21 +153,32 @@ def _body(limits: Any) -> tuple[bool, list[Any]] | Response:
     return batch, operations
 
 
-def _anonymous(service: GraphQLService) -> Response:
+def _is_mutation(operation: Any) -> bool:
+    if not isinstance(operation, dict) or not isinstance(operation.get("query"), str):
+        return False
+    try:
+        chosen = get_operation_ast(parse(operation["query"]), operation.get("operationName"))
+    except GraphQLError:
+        return False
+    return chosen is not None and chosen.operation == OperationType.MUTATION
+
+
+def _anonymous(service: GraphQLService, *, clear_cookie: bool = False) -> Response:
     """Without credentials only ``login`` runs; anything else is refused as unauthenticated."""
     missing = Unauthenticated("missing credentials: send 'Authorization: Bearer <token>' or log in")
+    stale = [(SESSION_COOKIE, None, None)] if clear_cookie else []
     body = _body(service.rt.config.limits)
     if isinstance(body, Response):
         return body
     batch, operations = body
     if batch or not isinstance(operations[0], dict) or not isinstance(operations[0].get("query"), str):
-        return _json({"errors": [request_error(missing)]}, 401)
+        return _with_cookies(_json({"errors": [request_error(missing)]}, 401), stale)
     operation = operations[0]
     try:
         document = service.documents.get(PUBLIC_SCHEMA.graphql_schema, operation["query"], service.rt.config.limits)
     except (InvalidDocument, LimitExceeded):
-        return _json({"errors": [request_error(missing)]}, 401)
-    ctx = PublicContext(service.rt, request.remote_addr)
+        return _with_cookies(_json({"errors": [request_error(missing)]}, 401), stale)
+    ctx = PublicContext(service.rt, request.remote_addr, cookies=list(stale))
     result = execute(PUBLIC_SCHEMA.graphql_schema, document, context_value=ctx,
                      variable_values=operation.get("variables") or {}, operation_name=operation.get("operationName"))
     assert isinstance(result, ExecutionResult)
@@ -169,10 +186,12 @@ def _anonymous(service: GraphQLService) -> Response:
     if result.errors:
         response["errors"] = [error_payload(e) for e in result.errors]
     response["data"] = result.data
-    status = 200
-    if result.errors and any(error_payload(e)["extensions"]["code"] == "LIMIT_EXCEEDED" for e in result.errors):
-        status = 429
-    return _with_cookies(_json(response, status), ctx.cookies)
+    limited = [error_payload(e)["extensions"] for e in result.errors or []]
+    limited = [ext for ext in limited if ext.get("code") == "LIMIT_EXCEEDED"]
+    reply = _json(response, 429 if limited else 200)
+    if limited and limited[0].get("retryAfterMinutes"):
+        reply.headers["Retry-After"] = str(int(limited[0]["retryAfterMinutes"]) * 60)
+    return _with_cookies(reply, ctx.cookies)
 
 
 def _with_cookies(response: Response, cookies: list[tuple[str, str | None, Any]]) -> Response:

@@ -28,7 +28,8 @@ def log_event(
 ) -> None:
     assert kind in KINDS, kind
     conn.execute(audit_events.insert().values(
-        id=new_id(), tenant_id=tenant_id, kind=kind, target=target, user_id=user_id, address=address,
+        id=new_id(), tenant_id=tenant_id, kind=kind, target=target[:200] if target else target, user_id=user_id,
+        address=address[:64] if address else address,
         details=details, at=utcnow(),
     ))
 
@@ -65,8 +66,9 @@ class AuditEvent:
     at: datetime
 
 
-def list_events(conn: sa.Connection, actor: Any, *, kind: str | None = None, first: int = 100) -> list[AuditEvent]:
+def list_events(conn: sa.Connection, actor: Any, *, kind: str | None = None, first: int | None = 100) -> list[AuditEvent]:
     """The newest events first; administrators only."""
+    first = 100 if first is None else first
     if not actor.access.profile.is_admin:
         raise Forbidden("only administrators read the audit log")
     query = sa.select(audit_events).where(audit_events.c.tenant_id == actor.tenant.id)

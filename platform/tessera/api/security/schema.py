@@ -173,6 +173,8 @@ class Me(graphene.ObjectType):
     email = graphene.String(required=True)
     is_admin = graphene.Boolean(required=True, name="isAdmin")
     token_scope = graphene.Field(TokenScope, required=True, name="tokenScope")
+    csrf_token = graphene.String(name="csrfToken",
+                                 description="In a browser session: the token to send as X-CSRF-Token with mutations.")
 
 
 # --- inputs ----------------------------------------------------------------------------------------
@@ -299,7 +301,8 @@ class SecurityQuery(graphene.ObjectType):
     def resolve_me(root: Any, info: Any) -> dict[str, Any]:
         ctx = info.context
         return {"id": ctx.principal.user_id, "email": ctx.principal.email,
-                "is_admin": ctx.access.profile.is_admin, "token_scope": ctx.principal.scope}
+                "is_admin": ctx.access.profile.is_admin, "token_scope": ctx.principal.scope,
+                "csrf_token": ctx.csrf_token}
 
     @staticmethod
     def resolve_users(root: Any, info: Any) -> list[admin.UserInfo]:

@@ -75,7 +75,7 @@ def planned_object(obj: ObjectDef, data: dict[str, Any], *, replace: bool = Fals
             labels=loaded.get("label", obj.labels),
             plural_labels=loaded.get("pluralLabel", obj.plural_labels),
             description=loaded.get("description", obj.description),
-            sharing=loaded.get("sharing", "PUBLIC_READ_WRITE"),
+            sharing=loaded.get("sharing", obj.sharing),
         )
     return replace_(
         obj,

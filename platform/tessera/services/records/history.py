@@ -147,7 +147,8 @@ def record_history_of(rt: Runtime, actor: Actor, model: TenantModel, object_name
             .where(record_history.c.object_id == obj.id, record_history.c.record_id == record_id)
             .order_by(record_history.c.at, record_history.c.seq)
         ).mappings().all()
-    hidden = {f.name for f in obj.fields if not actor.access.profile.field(obj, f).read}
+    shown = {f.name for f in actor.access.profile.readable_fields(obj)}
+    hidden = {f.name for f in obj.fields} - shown
     return [
         HistoryEntry(
             r["action"], r["field"], r["old_value"], r["new_value"],

@@ -26,6 +26,7 @@ from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import tenants
 
 MAX_LISTED = 500
+DEFAULT_LISTED = 50
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,17 @@ class DeletedRecord:
 
 
 def deleted_records(
-    rt: Runtime, actor: Actor, model: TenantModel, object_name: str, *, first: int = 50
+    rt: Runtime, actor: Actor, model: TenantModel, object_name: str, *, first: int | None = 50
 ) -> list[DeletedRecord]:
     """Deleted records of an object the caller could read, most recently deleted first."""
+    first = DEFAULT_LISTED if first is None else first
     if first > MAX_LISTED:
         raise LimitExceeded(f"first may be at most {MAX_LISTED}", field="first")
     obj = _object(model, actor, object_name)
     table = model.tables.table(obj.name)
     reach = actor.access.row_filter(obj, table)
-    fields = [f for f in obj.stored_fields if actor.access.profile.field(obj, f).read]
+    readable = {f.name for f in actor.access.profile.readable_fields(obj)}
+    fields = [f for f in obj.stored_fields if f.name in readable]
     with rt.read(actor.tenant) as conn:
         rows = conn.execute(
             sa.select(table.c.id, table.c.deleted_at, table.c.updated_by, *[table.c[f.column_name] for f in fields])
@@ -106,16 +109,22 @@ def purge_expired(rt: Runtime, actor: Actor, *, now: datetime | None = None) -> 
 def _purge(conn: sa.Connection, model: TenantModel, conditions: dict[str, sa.ColumnElement[bool]]) -> int:
     """Delete the matching rows of each object.
 
-    Deleted records only reference other deleted records (the write path sees to that), so their
-    lookups are emptied first: then no foreign key can hold up the deletes, in any order.
+    What still looks up a purged record (deleted records left in the bin, above all) has that lookup
+    emptied first, so it stays restorable and no foreign key holds up the deletes, in any order.
     """
+    purged = {name: [row[0] for row in conn.execute(sa.select(model.tables.table(name).c.id).where(condition))]
+              for name, condition in conditions.items()}
+    for name, ids in purged.items():
+        if not ids:
+            continue
+        for source, field in model.meta.referencing(name):
+            table = model.tables.table(source.name)
+            column = table.c[field.column_name]
+            conn.execute(table.update().where(column.in_(ids)).values(
+                {column.name: None, "version": table.c.version + 1}))
     total = 0
-    for name, condition in conditions.items():
-        obj = model.meta.by_name[name]
-        table = model.tables.table(name)
-        if obj.lookups:
-            conn.execute(table.update().where(condition).values({f.column_name: None for f in obj.lookups}))
-    for name, condition in conditions.items():
-        table = model.tables.table(name)
-        total += conn.execute(table.delete().where(condition)).rowcount
+    for name, ids in purged.items():
+        if ids:
+            table = model.tables.table(name)
+            total += conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
     return total

@@ -133,7 +133,8 @@ class RecordWriter:
         table = self.tables.table(obj.name)
         if is_uuid(record_id):
             self._reach(obj, table, record_id)
-        query = sa.select(table.c.id, table.c.version).where(table.c.id == record_id, table.c.deleted_at.is_(None))
+        query = sa.select(table.c.id, table.c.version, table.c.owner_id).where(
+            table.c.id == record_id, table.c.deleted_at.is_(None))
         if self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
         current = self.conn.execute(query).first() if is_uuid(record_id) else None
@@ -153,7 +154,7 @@ class RecordWriter:
         self._check_unique(obj, [values], [record_id], False)
         if "owner_id" in values and values["owner_id"] is None:
             raise ValidationError("owner cannot be empty", field="owner")
-        if "owner_id" in values:
+        if "owner_id" in values and values["owner_id"] != current.owner_id:
             self._reach(obj, table, record_id, full=True)
         rules = RuleCheck(self.conn, self.model, obj)
         prior = rules.prior([record_id])

@@ -29,6 +29,7 @@ from tessera.storage.system_tables import (
     object_permissions,
     permission_sets,
     roles,
+    sessions,
     user_permission_sets,
     users,
 )
@@ -310,6 +311,10 @@ def update_user(rt: Runtime, actor: Actor, data: dict[str, Any]) -> UserInfo:
             raise Forbidden("you cannot remove your own administrator rights or deactivate yourself", field="id")
         if values:
             change.conn.execute(users.update().where(users.c.id == user.id).values(**values))
+        if "password_hash" in values or values.get("is_active") is False:
+            # A new password or a deactivation ends the user's browser sessions.
+            change.conn.execute(sessions.update().where(sessions.c.user_id == user.id, sessions.c.revoked_at.is_(None))
+                                .values(revoked_at=utcnow()))
         if "permissionSets" in loaded:
             _assign(change.conn, tenant_id, user.id, loaded["permissionSets"])
         return _user(change.conn, tenant_id, user.id)
