@@ -97,6 +97,7 @@ def graphql_endpoint() -> Response:
         return _json({"errors": [request_error(exc)]}, 413)
     token, cookie = _bearer(), request.cookies.get(SESSION_COOKIE)
     csrf = None
+    anonymous = False
     try:
         with rt.db.system.connect() as conn:
             if token is not None:
@@ -105,13 +106,16 @@ def graphql_endpoint() -> Response:
                 try:
                     principal, csrf = authenticate_session(conn, cookie)
                 except Unauthenticated:
-                    # No session, or an ended one: the request may still log in (and the stale
-                    # cookie is cleared).
-                    return _anonymous(service, clear_cookie=cookie is not None)
-            model = rt.model(conn, principal.tenant)
-            access = rt.access(conn, principal.tenant, principal.user_id)
+                    anonymous = True
+            if not anonymous:
+                model = rt.model(conn, principal.tenant)
+                access = rt.access(conn, principal.tenant, principal.user_id)
     except Unauthenticated as exc:
         return _json({"errors": [request_error(exc)]}, 401)
+    if anonymous:
+        # No session, or an ended one: the request may still log in (and a stale cookie is cleared).
+        # NOTE: outside the read connection above, which would hold up the login's write on SQLite.
+        return _anonymous(service, clear_cookie=cookie is not None)
     body = _body(limits)
     if isinstance(body, Response):
         return body

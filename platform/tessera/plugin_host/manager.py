@@ -69,13 +69,16 @@ class PluginHost:
     def _collect_start_up(self, name: str) -> None:
         plugin = self.plugins[name]
         for spec in self.call(name, "register_field_types") or []:
+            if spec.key in registry():
+                raise ValueError(f"plugin '{name}': field type {spec.key} is already defined by {self._owner(spec.key, 'field_types')}")
             registry().add(field_type(spec, name))
             plugin.field_types.append(spec.key)
         functions = default_functions()
         for spec in self.call(name, "register_expression_functions") or []:
             converted = expression_function(spec, name)
             if functions.get(converted.name) is not None:
-                raise ValueError(f"plugin '{name}': expression function {converted.name} already exists")
+                raise ValueError(f"plugin '{name}': expression function {converted.name} is already defined by "
+                                 f"{self._owner(converted.name, 'functions')}")
             functions.add(converted)
             plugin.functions.append(converted.name)
         for hook in KEYED_HOOKS:
@@ -85,12 +88,19 @@ class PluginHost:
                     raise ValueError(f"{hook}: key '{spec.key}' of plugin '{name}' is taken by plugin '{taken[0]}'")
                 self.keyed[hook][spec.key] = (name, spec)
 
+    def _owner(self, key: str, kind: str) -> str:
+        for other, loaded in self.plugins.items():
+            if key in getattr(loaded, kind):
+                return f"plugin '{other}'"
+        return "Tessera itself"
+
     # --- calling --------------------------------------------------------------------------
-    def implementation(self, plugin: str, hook: str) -> Callable[..., Any] | None:
+    def implementation(self, plugin: str, hook: str) -> tuple[Callable[..., Any], tuple[str, ...]] | None:
+        """A plugin's implementation of ``hook`` and the arguments it takes, or None."""
         module = self.pm.get_plugin(plugin)
         for impl in getattr(self.pm.hook, hook).get_hookimpls():
             if impl.plugin is module:
-                return impl.function  # type: ignore[no-any-return]
+                return impl.function, tuple(impl.argnames)
         return None
 
     def call(self, plugin: str, hook: str, **kwargs: Any) -> Any:
@@ -98,11 +108,13 @@ class PluginHost:
 
         Anything it raises becomes a ``PluginError`` naming the plugin and the hook.
         """
-        function = self.implementation(plugin, hook)
-        if function is None:
+        found = self.implementation(plugin, hook)
+        if found is None:
             return None
+        function, argnames = found
         try:
-            return function(**kwargs)
+            # As pluggy does: an implementation may leave out arguments it does not use.
+            return function(**{k: v for k, v in kwargs.items() if k in argnames})
         except PluginError as exc:
             exc.details.setdefault("plugin", plugin)
             raise
@@ -111,6 +123,18 @@ class PluginHost:
         except Exception as exc:
             log(logger, logging.ERROR, "plugin_hook_failed", plugin=plugin, hook=hook, error=repr(exc))
             raise PluginError(f"plugin {plugin} failed in {hook}: {exc}", plugin=plugin, hook=hook) from exc
+
+    def call_function(self, plugin: str, hook: str, function: Callable[..., Any], *args: Any) -> Any:
+        """Call a function a plugin registered (e.g. a sample-data generator) with the same error
+        handling as its hooks: failures become a ``PluginError`` naming the plugin."""
+        try:
+            return function(*args)
+        except TesseraError:
+            raise
+        except Exception as exc:
+            log(logger, logging.ERROR, "plugin_function_failed", plugin=plugin, hook=hook, error=repr(exc))
+            raise PluginError(f"plugin {plugin} failed in what it registered with {hook}: {exc}",
+                              plugin=plugin, hook=hook) from exc
 
     # --- what plugins contribute ------------------------------------------------------------
     def info(self, name: str) -> PluginInfo:

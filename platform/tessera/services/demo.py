@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from tessera.services.records.read import RecordReader
 from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.sample_data import standard_sample
@@ -56,4 +58,35 @@ def load_sample_data(
             counts[object_name] = len(records)
         for object_name, record_id, later in deferred:
             writer.update(object_name, record_id, {k: ids[v] for k, v in later.items()})
+        plugin_context = _SampleContext(conn, model, writer, actor, seed, accounts)
+        for plugin in model.meta.plugins:
+            for spec in rt.plugins.sample_data(plugin) if plugin in rt.plugins.plugins else []:
+                before = dict(plugin_context.created)
+                rt.plugins.call_function(plugin, "register_sample_data", spec.generate, plugin_context)
+                for object_name, count in plugin_context.created.items():
+                    counts[object_name] = counts.get(object_name, 0) + count - before.get(object_name, 0)
+                    if progress and count > before.get(object_name, 0):
+                        progress(object_name, count - before.get(object_name, 0))
     return counts
+
+
+class _SampleContext:
+    """The ``SampleContext`` plugins' sample-data generators write through (one transaction)."""
+
+    def __init__(self, conn: Any, model: Any, writer: RecordWriter, actor: Actor, seed: int, size: int) -> None:
+        self.tenant_slug = actor.tenant.slug
+        self.seed = seed
+        self.size = size
+        self.created: dict[str, int] = {}
+        self._reader = RecordReader(conn, model, writer.limits)
+        self._writer = writer
+
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        ids: list[str] = []
+        for start in range(0, len(rows), CHUNK):
+            ids += self._writer.create(object_name, list(rows[start : start + CHUNK]))
+        self.created[object_name] = self.created.get(object_name, 0) + len(ids)
+        return ids
+
+    def records(self, object_name: str, *, fields: Sequence[str]) -> list[dict[str, Any]]:
+        return self._reader.rows(object_name, fields)

@@ -126,7 +126,7 @@ class _Lifecycle:
 
 
 def install_plugin(rt: Runtime, actor: Actor, name: str) -> PluginStatus:
-    require_admin(actor)
+    require_admin(actor, "install plugins")
     plugin = _host_plugin(rt.plugins, name)
 
     def step(change: Change) -> None:
@@ -150,7 +150,7 @@ def install_plugin(rt: Runtime, actor: Actor, name: str) -> PluginStatus:
 
 
 def upgrade_plugin(rt: Runtime, actor: Actor, name: str, *, allow_destructive: bool = False) -> PluginStatus:
-    require_admin(actor)
+    require_admin(actor, "upgrade plugins")
     plugin = _host_plugin(rt.plugins, name)
 
     def step(change: Change) -> None:
@@ -172,13 +172,15 @@ def upgrade_plugin(rt: Runtime, actor: Actor, name: str, *, allow_destructive: b
         ).values(version=plugin.info.version, updated_at=utcnow()))
         rt.plugins.call(name, "before_upgrade", context=_Lifecycle(change, rt, actor, name),
                         from_version=installed[name])
+        log_event(change.conn, change.tenant.id, "security", target=f"upgradePlugin {name}", user_id=actor.user_id,
+                  details={"from": installed[name], "to": plugin.info.version, "removed": removed})
 
     run_change(rt, actor, step)
     return _status(rt, actor, name)
 
 
 def uninstall_plugin(rt: Runtime, actor: Actor, name: str, *, keep_data: bool = False) -> PluginStatus:
-    require_admin(actor)
+    require_admin(actor, "uninstall plugins")
     _host_plugin(rt.plugins, name)
 
     def step(change: Change) -> None:
@@ -239,8 +241,8 @@ def _remove(change: Change, plugin: str, only: set[str] | None = None) -> None:
     # Computed fields first: they may use the plugin's stored fields.
     for computed_first in (True, False):
         for obj in meta.objects:
-            if obj.origin == plugin:
-                continue
+            if obj.origin == plugin and wanted(f"object {obj.name}"):
+                continue  # dropped whole below
             for fld in obj.fields:
                 if fld.origin == plugin and fld.is_computed == computed_first and wanted(f"field {obj.name}.{fld.name}"):
                     delete_field_in(change, {"object": obj.name, "name": fld.name, "confirm": True})

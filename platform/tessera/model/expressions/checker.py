@@ -29,6 +29,7 @@ LITERAL_TYPES = {
 }
 OPERATOR_FUNCTIONS = {"^": "POWER", "AND": "AND", "OR": "OR"}
 COMPARISON_OPS = ("=", "<>", "<", "<=", ">", ">=")
+SQL_DIALECTS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,9 @@ class _Checker:
         if signature is None:
             raise self._mismatch(spec, typed, pos, shown, operator)
         coerced = tuple(coerce(a, signature.param(i)) for i, a in enumerate(typed))
+        if self.rules.sql and any(signature.sql_for(dialect) is None for dialect in SQL_DIALECTS):
+            raise expression_error(pos, f"{shown} cannot be computed in SQL, so it cannot be used in "
+                                        f"{self.rules.label}", kind="not_allowed")
         if spec.validate is not None:
             problem = spec.validate(coerced)
             if problem is not None:

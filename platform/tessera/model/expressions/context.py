@@ -29,16 +29,19 @@ class ContextRules:
     """ISNEW, ISCHANGED and PRIORVALUE need the record's previous values."""
     result: ExprType | None
     """The type the whole expression must have (None: the caller says, e.g. a formula's resultType)."""
+    sql: bool = False
+    """Always compiled to SQL, so every function used needs an SQL implementation."""
 
 
 RULES: dict[Context, ContextRules] = {
-    Context.FORMULA: ContextRules("formulas", allows_fields=True, record_change=False, result=None),
+    Context.FORMULA: ContextRules("formulas", allows_fields=True, record_change=False, result=None, sql=True),
     Context.VALIDATION: ContextRules("validation rules", allows_fields=True, record_change=True,
                                      result=ExprType.BOOLEAN),
     Context.DEFAULT: ContextRules("default values", allows_fields=False, record_change=False, result=None),
     Context.CONDITION: ContextRules("workflow conditions", allows_fields=True, record_change=True,
                                     result=ExprType.BOOLEAN),
-    Context.FILTER: ContextRules("filters", allows_fields=True, record_change=False, result=ExprType.BOOLEAN),
+    Context.FILTER: ContextRules("filters", allows_fields=True, record_change=False, result=ExprType.BOOLEAN,
+                                 sql=True),
 }
 
 RECORD_CHANGE_CONTEXTS = frozenset(c for c, r in RULES.items() if r.record_change)

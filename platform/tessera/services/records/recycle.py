@@ -21,7 +21,7 @@ from tessera.model.access import Action
 from tessera.model.definitions import ObjectDef
 from tessera.model.registry import TenantModel
 from tessera.services.audit import log_event
-from tessera.services.records.history import output_value
+from tessera.services.records.history import HistoryWriter, output_value
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import tenants
 
@@ -81,7 +81,7 @@ def purge(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, ids: 
         condition = table.c.deleted_at.is_not(None)
         if ids is not None:
             condition = sa.and_(condition, table.c.id.in_(list(ids)))
-        count = _purge(conn, model, {obj.name: condition})
+        count = _purge(conn, model, {obj.name: condition}, actor)
         log_event(conn, actor.tenant.id, "purge", target=f"object {obj.name}", user_id=actor.user_id,
                   details={"records": count})
     return count
@@ -99,14 +99,16 @@ def purge_expired(rt: Runtime, actor: Actor, *, now: datetime | None = None) -> 
         obj.name: model.tables.table(obj.name).c.deleted_at < cutoff for obj in model.meta.objects
     }
     with rt.write(actor.tenant) as conn:
-        count = _purge(conn, model, conditions)
+        count = _purge(conn, model, conditions, actor)
         if count:
             log_event(conn, actor.tenant.id, "purge", target="expired", user_id=actor.user_id,
                       details={"records": count, "deletedBefore": cutoff.isoformat()})
     return count
 
 
-def _purge(conn: sa.Connection, model: TenantModel, conditions: dict[str, sa.ColumnElement[bool]]) -> int:
+def _purge(
+    conn: sa.Connection, model: TenantModel, conditions: dict[str, sa.ColumnElement[bool]], actor: Actor
+) -> int:
     """Delete the matching rows of each object.
 
     What still looks up a purged record (deleted records left in the bin, above all) has that lookup
@@ -114,14 +116,21 @@ def _purge(conn: sa.Connection, model: TenantModel, conditions: dict[str, sa.Col
     """
     purged = {name: [row[0] for row in conn.execute(sa.select(model.tables.table(name).c.id).where(condition))]
               for name, condition in conditions.items()}
+    history = HistoryWriter(conn, actor)
+    gone = {(name, record_id) for name, ids in purged.items() for record_id in ids}
     for name, ids in purged.items():
         if not ids:
             continue
         for source, field in model.meta.referencing(name):
             table = model.tables.table(source.name)
             column = table.c[field.column_name]
+            links = conn.execute(sa.select(table.c.id, column).where(column.in_(ids))).all()
+            for child, target in links:
+                if (source.name, child) not in gone:
+                    history.cleared(source, field, [child], target)
             conn.execute(table.update().where(column.in_(ids)).values(
                 {column.name: None, "version": table.c.version + 1}))
+    history.flush()
     total = 0
     for name, ids in purged.items():
         if ids:

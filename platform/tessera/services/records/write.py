@@ -261,11 +261,20 @@ class RecordWriter:
                     field=field.name,
                 )
         history = HistoryWriter(self.conn, self.actor)
-        self._restore(obj, [record_id], row["deleted_at"], history.at, history)
+        restored: list[tuple[ObjectDef, list[str]]] = []
+        self._restore(obj, [record_id], row["deleted_at"], history.at, history, restored)
+        # Lookups are put back once every record of the restore is live again (a contact restored
+        # with its account may be what an activity restored with it looked up).
+        for restored_obj, ids in restored:
+            for one in ids:
+                self._relink(restored_obj, one, history.at, history)
         history.flush()
         return record_id
 
-    def _restore(self, obj: ObjectDef, ids: list[str], deleted_at: Any, now: Any, history: HistoryWriter) -> None:
+    def _restore(
+        self, obj: ObjectDef, ids: list[str], deleted_at: Any, now: Any, history: HistoryWriter,
+        restored: list[tuple[ObjectDef, list[str]]],
+    ) -> None:
         table = self.tables.table(obj.name)
         self.conn.execute(
             table.update().where(table.c.id.in_(ids)).values(
@@ -273,8 +282,7 @@ class RecordWriter:
             )
         )
         history.restored(obj, ids)
-        for record_id in ids:
-            self._relink(obj, record_id, now, history)
+        restored.append((obj, ids))
         for source, field in self.meta.referencing(obj.name):
             if field.opt("onDelete") != "CASCADE":
                 continue
@@ -285,7 +293,7 @@ class RecordWriter:
                 )
             ).scalars().all()
             if children:
-                self._restore(source, list(children), deleted_at, now, history)
+                self._restore(source, list(children), deleted_at, now, history, restored)
 
     def _relink(self, obj: ObjectDef, record_id: str, now: Any, history: HistoryWriter) -> None:
         """Put back the lookups to ``record_id`` that its delete set to null, where still empty."""

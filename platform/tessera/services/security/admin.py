@@ -39,9 +39,9 @@ STANDARD_USER = "standardUser"
 """The permission set every tenant starts with: full use of the standard objects' records."""
 
 
-def require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor, what: str = "manage users, roles and permissions") -> None:
     if not actor.access.profile.is_admin:
-        raise Forbidden("only administrators manage users, roles and permissions")
+        raise Forbidden(f"only administrators {what}")
 
 
 def _admin_change(rt: Runtime, actor: Actor, step: Any, what: str, data: dict[str, Any]) -> Any:
@@ -245,7 +245,7 @@ def create_user(rt: Runtime, actor: Actor, data: dict[str, Any]) -> UserInfo:
             is_active=loaded.get("active", True), is_admin=loaded.get("isAdmin", False), created_at=utcnow(),
             role_id=_role_id(change.conn, tenant_id, loaded.get("role")),
             manager_id=_manager_id(change.conn, tenant_id, loaded.get("manager"), user_id),
-            password_hash=hash_password(loaded["password"]) if loaded.get("password") else None,
+            password_hash=hash_password(loaded["password"]) if loaded.get("password") is not None else None,
         ))
         _assign(change.conn, tenant_id, user_id, loaded.get("permissionSets", _default_sets(change.conn, tenant_id)))
         return _user(change.conn, tenant_id, user_id)
@@ -306,7 +306,8 @@ def update_user(rt: Runtime, actor: Actor, data: dict[str, Any]) -> UserInfo:
         if "active" in loaded:
             values["is_active"] = loaded["active"]
         if "password" in loaded:
-            values["password_hash"] = hash_password(loaded["password"]) if loaded["password"] else None
+            # null removes the password (no browser login); any text must be a valid password.
+            values["password_hash"] = hash_password(loaded["password"]) if loaded["password"] is not None else None
         if user.id == actor.user_id and (values.get("is_admin") is False or values.get("is_active") is False):
             raise Forbidden("you cannot remove your own administrator rights or deactivate yourself", field="id")
         if values:
