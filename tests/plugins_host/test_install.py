@@ -91,8 +91,12 @@ def test_install_applies_the_package_with_the_plugins_origin_in_one_transaction(
                                      {"name": "atlasSiteCount", "origin": "atlas"}]
     assert account["validationRules"] == [{"name": "atlasKnownRegion", "origin": "atlas"}]
     assert "atlas_region" in tools.columns(prt, ptenant, tools.table_of(prt, ptenant, "account"))
-    # and before_install ran once, for this tenant, after the metadata: its reference site exists
-    assert host.plugins["atlas"].module.CALLS[calls:] == [("before_install", ptenant.tenant.slug, "atlas", None)]
+    # and before_install ran once, for this tenant, after the metadata: its reference site exists (and
+    # its write went through atlas's own before_record_write, installed by then)
+    new_calls = host.plugins["atlas"].module.CALLS[calls:]
+    assert new_calls[0] == ("before_install", ptenant.tenant.slug, "atlas", None)
+    assert [(kind, [(created, before) for _, created, before in changes]) for kind, _, _, changes in new_calls[1:]] == [
+        ("before_record_write", [(True, {})])]
     assert admin.data("{ sites { edges { node { name code } } } }")["sites"]["edges"] == [
         {"node": {"name": "Headquarters", "code": "HQS-001"}}]
 

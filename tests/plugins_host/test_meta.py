@@ -20,11 +20,12 @@ def _hooks() -> list[str]:
 
 
 def test_the_hook_list_is_what_these_tests_know() -> None:
-    # 10 register_* hooks and 3 before_* hooks, counted in hookspecs.py by hand
+    # 10 register_* hooks and 4 before_* hooks, counted in hookspecs.py by hand
     hooks = _hooks()
-    assert len(hooks) == 13
+    assert len(hooks) == 14
     assert sum(h.startswith("register_") for h in hooks) == 10
-    assert [h for h in hooks if h.startswith("before_")] == ["before_install", "before_uninstall", "before_upgrade"]
+    assert [h for h in hooks if h.startswith("before_")] == [
+        "before_install", "before_record_write", "before_uninstall", "before_upgrade"]
 
 
 @pytest.mark.parametrize("hook", _hooks())

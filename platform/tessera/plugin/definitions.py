@@ -154,6 +154,37 @@ class SampleContext(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RecordChange:
+    """One written record, as ``before_record_write`` sees it (API names and value forms)."""
+
+    id: str
+    created: bool
+    before: Mapping[str, Any]
+    """Old values of the fields the write changed (empty for a created record)."""
+    after: Mapping[str, Any]
+    """The record's values after the write, system fields (``owner``, ``updatedAt``...) included."""
+
+
+class RecordWriteContext(Protocol):
+    """What ``before_record_write`` may use, inside the write's transaction."""
+
+    tenant_slug: str
+    plugin: str
+    object: str
+    changes: Sequence[RecordChange]
+
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        ...
+
+    def update(self, object_name: str, record_id: str, data: Mapping[str, Any]) -> None:
+        ...
+
+    def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
+                order_by: Sequence[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
+        ...
+
+
 class LifecycleContext(Protocol):
     """What install, upgrade and uninstall hooks may use, inside the change's transaction."""
 

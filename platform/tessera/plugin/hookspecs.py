@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         LifecycleContext,
         MetadataPackage,
         PluginInfo,
+        RecordWriteContext,
         ReportTypeSpec,
         SampleDataSpec,
         WorkflowActionSpec,
@@ -125,6 +126,21 @@ def register_sample_data() -> list[SampleDataSpec]:
 
     Returns:
         ``SampleDataSpec`` list, run in order after the standard sample data.
+    """
+
+
+@hookspec
+def before_record_write(context: RecordWriteContext) -> None:
+    """Called inside the transaction of every create and update of records, in tenants that installed
+    the plugin, after the records are written and validated (so they hold their final values).
+
+    Args:
+        context: ``context.object`` and ``context.changes`` (one ``RecordChange`` per record:
+            ``id``, ``created``, ``before`` — the changed fields' old values, ``after`` — the record's
+            values, API names and forms); ``context.create``/``update``/``records`` write and read
+            in the same transaction (on behalf of the same user, channel ``plugin``).
+    Raise ``PluginError`` to refuse the write. Writes the hook makes call it again (a plugin
+    should act only on the objects it cares about); nesting deeper than 5 is refused.
     """
 
 

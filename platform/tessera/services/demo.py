@@ -27,7 +27,7 @@ def load_sample_data(
     counts: dict[str, int] = {}
     with rt.write(actor.tenant) as conn:
         model = rt.model(conn, actor.tenant)
-        writer = RecordWriter(conn, model, actor, rt.config.limits)
+        writer = RecordWriter(conn, model, actor, rt.config.limits, rt.plugins)
         deferred: list[tuple[str, str, dict[str, str]]] = []
         for object_name, records in sample.items():
             obj = model.meta.by_name[object_name]

@@ -122,7 +122,8 @@ class _Lifecycle:
 
     def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
         model = TenantModel(self._change.reload())
-        return RecordWriter(self._change.conn, model, self._actor, self._rt.config.limits).create(object_name, rows)
+        return RecordWriter(self._change.conn, model, self._actor, self._rt.config.limits, self._rt.plugins).create(
+            object_name, rows)
 
 
 def install_plugin(rt: Runtime, actor: Actor, name: str) -> PluginStatus:

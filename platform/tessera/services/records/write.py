@@ -29,8 +29,10 @@ from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.expressions import RecordEnv, evaluate
 from tessera.model.field_types import registry
 from tessera.model.registry import TenantModel
+from tessera.plugin_host import PluginHost
 from tessera.services.metadata.sequences import take_numbers
-from tessera.services.records.history import HistoryWriter, cleared_by_delete
+from tessera.services.records.history import HistoryWriter, cleared_by_delete, output_value
+from tessera.services.records.plugin_writes import run_write_hooks
 from tessera.services.records.rules import RuleCheck
 from tessera.services.runtime import Actor
 from tessera.storage.system_tables import users
@@ -41,7 +43,10 @@ MAX_REPORTED_ERRORS = 20
 class RecordWriter:
     """Writes for one transaction of one actor."""
 
-    def __init__(self, conn: sa.Connection, model: TenantModel, actor: Actor, limits: Limits) -> None:
+    def __init__(
+        self, conn: sa.Connection, model: TenantModel, actor: Actor, limits: Limits,
+        plugins: PluginHost | None = None, depth: int = 0,
+    ) -> None:
         self.conn = conn
         self.model = model
         self.meta = model.meta
@@ -49,6 +54,12 @@ class RecordWriter:
         self.actor = actor
         self.access = actor.access
         self.limits = limits
+        self.plugins = plugins
+        self.depth = depth
+
+    def nested(self, actor: Actor) -> RecordWriter:
+        """A writer for what a plugin hook writes within this write (same transaction)."""
+        return RecordWriter(self.conn, self.model, actor, self.limits, self.plugins, self.depth + 1)
 
     def _object(self, name: str, action: Action) -> ObjectDef:
         obj = self.meta.object(name)
@@ -125,6 +136,7 @@ class RecordWriter:
         for record in records:
             history.created(obj, record["id"], record)
         history.flush()
+        run_write_hooks(self, self.plugins, obj, [(record_id, True, {}) for record_id in ids])
         return ids
 
     # --- update ---------------------------------------------------------------------------
@@ -173,6 +185,7 @@ class RecordWriter:
         history = HistoryWriter(self.conn, self.actor)
         history.updated(obj, record_id, old, changes)
         history.flush()
+        run_write_hooks(self, self.plugins, obj, [(record_id, False, _api_values(obj, old, changes))])
         return record_id
 
     # --- delete ---------------------------------------------------------------------------
@@ -450,6 +463,17 @@ class RecordWriter:
 def _duplicate(field: FieldDef, value: Any, holder: str) -> ValidationError:
     return ValidationError(f"{field.name}: value '{value}' is already used by {holder}", field=field.name, value=str(value))
 
+
+
+def _api_values(obj: ObjectDef, old: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Old values of the fields a write changed, by API name and in API form."""
+    values: dict[str, Any] = {}
+    for field in obj.stored_fields:
+        if field.column_name in changes and old.get(field.column_name) != changes[field.column_name]:
+            values[field.name] = output_value(field, old.get(field.column_name))
+    if "owner_id" in changes and old.get("owner_id") != changes["owner_id"]:
+        values["owner"] = old.get("owner_id")
+    return values
 
 
 def _at(error: ValidationError, index: int | None) -> ValidationError:
