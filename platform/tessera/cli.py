@@ -293,6 +293,10 @@ def demo(app: App, host: str, port: int, no_serve: bool, reset: bool) -> None:
     if "demo" not in existing:
         created = tenant_service.create_tenant(rt, "demo", "admin@demo.tessera.dev", name="Tessera Demo")
         actor = Actor(created.tenant, created.admin_user_id, "import")
+        for name in sorted(rt.plugins.plugins):
+            status = plugin_service.install_plugin(rt, _admin(rt, "demo"), name)
+            click.echo(f"installed plugin {name} {status.installed_version}")
+        actor = Actor(rt.tenant("demo"), created.admin_user_id, "import")
         with click.progressbar(length=sample_size(), label="loading sample data") as bar:
             counts = load_sample_data(rt, actor, progress=lambda _obj, n: bar.update(n))
         click.echo("sample data: " + ", ".join(f"{n} {o}" for o, n in counts.items()))

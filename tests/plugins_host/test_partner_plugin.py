@@ -33,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "partner_plugin"
 CLI = "import sys; from tessera.cli import main; sys.exit(main())"
+FUNNEL = ("funnel         1.0.0      -                        Sales funnel: stages, stage history, conversion, win rate, forecast, rep scorecard")
 HEADER = "NAME           VERSION    TENANTS                  DESCRIPTION"
 GRAPHQL_SCRIPT = '''\
 """Runs the GraphQL documents read as a JSON list on stdin with the token given, prints the responses."""
@@ -128,11 +129,12 @@ def test_the_distribution_is_installed_in_the_new_environment_only(partner: Part
     version, location, entry_points = json.loads(done.stdout)
     assert version == "1.2.0"
     assert Path(location).resolve() == partner.site_packages.resolve()
-    assert entry_points == [["orchard", "orchard_plugin"]]
+    # beside the plugins Tessera itself bundles
+    assert sorted(entry_points) == [["funnel", "tessera_funnel"], ["orchard", "orchard_plugin"]]
     # and this process (the development environment) does not see it
     with pytest.raises(PackageNotFoundError):
         distribution("tessera-orchard")
-    assert [e.name for e in installed_entry_points(group="tessera.plugins")] == []
+    assert [e.name for e in installed_entry_points(group="tessera.plugins")] == ["funnel"]
     assert not (Path(sysconfig.get_paths()["purelib"]) / "orchard_plugin").exists()
     assert (partner.site_packages / "orchard_plugin" / "metadata" / "tree.yaml").is_file()
 
@@ -145,20 +147,20 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     assert created.returncode == 0, created.stderr
     token = created.stdout.splitlines()[-1]
 
-    # when the plugins are listed: the entry point's plugin is there, in no tenant yet
+    # when the plugins are listed: the entry point's plugin is there (beside Tessera's own), in no tenant yet
     listed = partner.cli("plugins", "list")
     assert (listed.returncode, listed.stdout.splitlines()) == (0, [
-        HEADER, "orchard        1.2.0      -                        Orchards and their trees"])
+        HEADER, FUNNEL, "orchard        1.2.0      -                        Orchards and their trees"])
     # and the allow-list narrows it down: empty loads none, a list naming it loads it
     none = partner.cli("plugins", "list", TESSERA_PLUGINS="")
     assert none.stdout == "no plugins (install a distribution declaring a 'tessera.plugins' entry point)\n"
-    assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel").stdout == none.stdout
+    assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel").stdout.splitlines() == [HEADER, FUNNEL]
     assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel, orchard").stdout == listed.stdout
 
     # when it is installed into the tenant
     installed = partner.cli("plugins", "install", "orchard", "--tenant", "farm")
     assert (installed.returncode, installed.stdout) == (0, "orchard: installed 1.2.0 in farm\n"), installed.stderr
-    assert partner.cli("plugins", "list").stdout.splitlines()[1] == (
+    assert partner.cli("plugins", "list").stdout.splitlines()[2] == (
         "orchard        1.2.0      farm                     Orchards and their trees")
 
     # then the tenant uses it through GraphQL: a field of its type, its object, its extension
@@ -178,6 +180,7 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     )
     plugins, field, types, acme, bad, beta, tree, grades, tree_grades, tree_object = answers
     assert plugins == {"data": {"plugins": [
+        {"name": "funnel", "version": "1.0.0", "installed": False, "installedVersion": None},
         {"name": "orchard", "version": "1.2.0", "installed": True, "installedVersion": "1.2.0"}]}}
     assert field == {"data": {"createField": {"name": "quality", "type": "ORCHARD_GRADE", "origin": "custom"}}}
     assert {"key": "ORCHARD_GRADE", "graphqlType": "String"} in types["data"]["fieldTypes"]
@@ -213,5 +216,5 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     assert extension["errors"][0]["message"] == "Cannot query field 'orchardGrades' on type 'Query'."
     assert accounts == {"data": {"accounts": {"edges": [
         {"node": {"name": "Acme", "quality": "A"}}, {"node": {"name": "Beta", "quality": "B"}}]}}}
-    assert partner.cli("plugins", "list").stdout.splitlines()[1] == (
+    assert partner.cli("plugins", "list").stdout.splitlines()[2] == (
         "orchard        1.2.0      -                        Orchards and their trees")

@@ -65,8 +65,6 @@ def load_sample_data(
                 rt.plugins.call_function(plugin, "register_sample_data", spec.generate, plugin_context)
                 for object_name, count in plugin_context.created.items():
                     counts[object_name] = counts.get(object_name, 0) + count - before.get(object_name, 0)
-                    if progress and count > before.get(object_name, 0):
-                        progress(object_name, count - before.get(object_name, 0))
     return counts
 
 
