@@ -163,12 +163,14 @@ def forecast(opportunities: Sequence[Row], stages: Sequence[Row]) -> list[dict[s
 
 def stalled(opportunities: Sequence[Row], stages: Sequence[Row], activities: Sequence[Row],
             as_of: datetime) -> list[dict[str, Any]]:
-    """Open deals whose last stage change and last activity are both older than their stage's
-    ``stallDays`` (30 when the stage has none), longest idle first."""
+    """Open deals whose last stage change and last completed activity are both older than their
+    stage's ``stallDays`` (30 when the stage has none), longest idle first."""
     stage_of = {s["stage"]: s for s in stages}
     last_activity: dict[str, datetime] = {}
     for a in activities:
-        when = moment(a.get("completedAt")) or moment(a.get("dueAt"))
+        if a.get("status") != "completed":
+            continue  # planned or cancelled work does not move a deal
+        when = moment(a.get("completedAt"))
         opp = a.get("opportunity")
         if opp and when and when <= as_of and (opp not in last_activity or last_activity[opp] < when):
             last_activity[opp] = when

@@ -26,6 +26,12 @@ def _load(info: Any, object_name: str, fields: list[str]) -> list[dict[str, Any]
     return request_of(info).records(object_name, fields=fields)
 
 
+def _history(info: Any) -> list[dict[str, Any]]:
+    """Stage history of the opportunities the caller may read (whatever the history's own sharing)."""
+    readable = {o["id"] for o in _load(info, "opportunity", ["id"])}
+    return [row for row in _load(info, "stageHistory", HISTORY_FIELDS) if row["opportunity"] in readable]
+
+
 def _stages(info: Any) -> list[dict[str, Any]]:
     return _load(info, "salesStage", STAGE_FIELDS)
 
@@ -50,7 +56,8 @@ class FunnelWinRate(graphene.ObjectType):
 
 class FunnelSalesCycle(graphene.ObjectType):
     deals = graphene.Int(required=True, description="Deals won in the period.")
-    average_days = graphene.String(name="averageDays", description="Average days from creation to won.")
+    average_days = graphene.String(name="averageDays",
+                                   description="Average days from the first stage entered to won.")
 
 
 class FunnelStageDuration(graphene.ObjectType):
@@ -102,6 +109,8 @@ def _period() -> dict[str, Any]:
 
 def _day(value: str, name: str) -> date:
     try:
+        if len(value) != 10:
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise PluginError(f"{name}: '{value}' is not a date (YYYY-MM-DD)", field=name) from None
@@ -117,23 +126,23 @@ def _strings(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conversion(root: Any, info: Any, from_stage: str, to_stage: str, start: str, end: str) -> dict[str, Any]:
-    history = _load(info, "stageHistory", HISTORY_FIELDS)
+    history = _history(info)
     return _strings(analytics.conversion(history, from_stage, to_stage, _day(start, "start"), _day(end, "end")))
 
 
 def _win_rate(root: Any, info: Any, start: str, end: str) -> dict[str, Any]:
-    return _strings(analytics.win_rate(_load(info, "stageHistory", HISTORY_FIELDS), _stages(info),
+    return _strings(analytics.win_rate(_history(info), _stages(info),
                                        _day(start, "start"), _day(end, "end")))
 
 
 def _sales_cycle(root: Any, info: Any, start: str, end: str) -> dict[str, Any]:
     return _strings(analytics.sales_cycle(_load(info, "opportunity", OPPORTUNITY_FIELDS),
-                                          _load(info, "stageHistory", HISTORY_FIELDS), _stages(info),
+                                          _history(info), _stages(info),
                                           _day(start, "start"), _day(end, "end")))
 
 
 def _durations(root: Any, info: Any, start: str, end: str) -> list[dict[str, Any]]:
-    rows = analytics.stage_durations(_load(info, "stageHistory", HISTORY_FIELDS), _stages(info),
+    rows = analytics.stage_durations(_history(info), _stages(info),
                                      _day(start, "start"), _day(end, "end"))
     return [_strings(r) for r in rows]
 
@@ -157,7 +166,7 @@ def _stalled(root: Any, info: Any, as_of: str | None = None) -> list[dict[str, A
 
 def _scorecard(root: Any, info: Any, start: str, end: str) -> list[dict[str, Any]]:
     rows = analytics.scorecard(_load(info, "opportunity", OPPORTUNITY_FIELDS),
-                               _load(info, "stageHistory", HISTORY_FIELDS), _stages(info),
+                               _history(info), _stages(info),
                                _load(info, "activity", ACTIVITY_FIELDS), _day(start, "start"), _day(end, "end"))
     return [_strings(r) for r in rows]
 

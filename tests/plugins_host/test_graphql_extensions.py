@@ -98,11 +98,15 @@ def test_extension_resolvers_respect_the_callers_permissions(admin: GraphQLClien
     # and filters given by the resolver apply on top of the permissions
     assert admin.data('{ atlasAccountNames(prefix: "G") }') == {"atlasAccountNames": ["Gamma"]}
     assert rep.data('{ atlasAccountNames(prefix: "G") }') == {"atlasAccountNames": []}
-    # and an object the rep may not read at all (atlas's site: the standard set covers standard objects)
-    # is not found, while the generated API does not even offer it to the rep
-    error = rep.error("{ atlasSiteNames }")
+    # and the install let the standard set read atlas's own site
+    assert rep.data("{ atlasSiteNames }") == {"atlasSiteNames": ["Headquarters"]}
+    # while for a user without any permission set the object is not found, and the generated API does
+    # not even offer it
+    _, stranger = tools.user(admin, "stranger@example.com", sets=[])
+    error = stranger.error("{ atlasSiteNames }")
     assert (error["message"], error["extensions"]) == ("no object 'site'", {"code": "NOT_FOUND", "field": "object"})
-    assert rep.error("{ sites { totalCount } }")["message"].startswith("Cannot query field 'sites' on type 'Query'.")
+    assert stranger.error("{ sites { totalCount } }")["message"].startswith(
+        "Cannot query field 'sites' on type 'Query'.")
     assert admin.data("{ atlasSiteNames }") == {"atlasSiteNames": ["Headquarters"]}
 
 

@@ -29,8 +29,16 @@ from tessera.services.metadata.objects import delete_object_in
 from tessera.services.packages import apply_package_in, read_package
 from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
-from tessera.services.security.admin import require_admin
-from tessera.storage.system_tables import field_defs, object_defs, plugin_installs, tenants, validation_rules
+from tessera.services.security.admin import STANDARD_USER, require_admin
+from tessera.storage.system_tables import (
+    field_defs,
+    object_defs,
+    object_permissions,
+    permission_sets,
+    plugin_installs,
+    tenants,
+    validation_rules,
+)
 
 CUSTOM = "custom"
 
@@ -139,6 +147,7 @@ def install_plugin(rt: Runtime, actor: Actor, name: str) -> PluginStatus:
             raise ValidationError(f"plugin {name} requires {', '.join(missing)}: install it first", field="name",
                                   requires=missing)
         apply_package_in(change, _claim(change.meta, name, _package_objects(rt.plugins, name)), origin=name)
+        _grant_reading(change, name)
         now = utcnow()
         change.conn.execute(plugin_installs.insert().values(
             tenant_id=change.tenant.id, plugin=name, version=plugin.info.version, installed_at=now, updated_at=now))
@@ -204,6 +213,24 @@ def uninstall_plugin(rt: Runtime, actor: Actor, name: str, *, keep_data: bool = 
 
     run_change(rt, actor, step)
     return _status(rt, actor, name)
+
+
+def _grant_reading(change: Change, plugin: str) -> None:
+    """Users with the standard user set may read the plugin's objects (admins refine it later): the
+    plugin's own views and bookkeeping are then visible to them, with their record access."""
+    set_id = change.conn.execute(sa.select(permission_sets.c.id).where(
+        permission_sets.c.tenant_id == change.tenant.id, permission_sets.c.name == STANDARD_USER)).scalar()
+    if set_id is None:
+        return
+    for obj in change.reload().objects:
+        if obj.origin != plugin:
+            continue
+        exists = change.conn.execute(sa.select(object_permissions.c.object_id).where(
+            object_permissions.c.permission_set_id == set_id, object_permissions.c.object_id == obj.id)).first()
+        if exists is None:
+            change.conn.execute(object_permissions.insert().values(
+                permission_set_id=set_id, object_id=obj.id, can_read=True, can_create=False, can_edit=False,
+                can_delete=False, view_all=False, modify_all=False))
 
 
 def _requires(host: PluginHost, name: str) -> tuple[str, ...]:
