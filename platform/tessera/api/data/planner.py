@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, get_argument_values, get_named_type
 from graphql.execution.collect_fields import collect_sub_fields
 from graphql.language import FieldNode
 
+from tessera.api.inputs import plain
 from tessera.core.errors import ValidationError
 from tessera.model.definitions import TenantMetadata
 from tessera.model.records.selection import (
@@ -25,17 +25,6 @@ from tessera.model.records.selection import (
 
 SYSTEM_VALUES = {"id", "createdAt", "updatedAt", "version"}
 USER_FIELDS = {"owner", "createdBy", "updatedBy"}
-
-
-def plain(value: Any) -> Any:
-    """Graphene input containers and enum members as plain dicts, lists and strings."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
 
 
 def list_args(args: dict[str, Any]) -> ListArgs:

@@ -6,9 +6,10 @@ from typing import Any
 
 import graphene
 
-from tessera.api.data.planner import Planner, plain
+from tessera.api.data.planner import Planner
 from tessera.api.data.types import TypeFactory
 from tessera.api.execution import Precompiled
+from tessera.api.inputs import plain
 from tessera.core.errors import NotFound
 from tessera.model.access import ADMIN, Action, PermissionProfile
 from tessera.model.definitions import ObjectDef, TenantMetadata

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 import graphene
 
+from tessera.api.inputs import plain
 from tessera.api.metadata.types import (
     FieldDefinition,
     FieldType,
@@ -24,14 +24,6 @@ from tessera.core.errors import Forbidden
 from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import registry
 from tessera.services import metadata as metadata_service
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.value if isinstance(value, Enum) else value
 
 
 class PicklistOptionInput(graphene.InputObjectType):
@@ -147,7 +139,7 @@ def _service_call(fn: Any, info: Any, data: Any) -> Any:
     if not ctx.access.profile.is_admin:
         raise Forbidden("only administrators change metadata")
     ctx.end_read()
-    return fn(ctx.rt, ctx.actor, _plain(dict(data)))
+    return fn(ctx.rt, ctx.actor, plain(dict(data)))
 
 
 class MetadataQuery(graphene.ObjectType):

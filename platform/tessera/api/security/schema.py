@@ -3,11 +3,11 @@ shares and API tokens. Everything but ``me``, ``roles`` and one's own tokens is 
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
 import graphene
 
+from tessera.api.inputs import plain
 from tessera.api.metadata.types import Label
 from tessera.api.scalars import JSON, DateTime
 from tessera.api.security.public import SESSION_COOKIE
@@ -16,14 +16,6 @@ from tessera.core.i18n import pick_label
 from tessera.services import tokens as token_service
 from tessera.services.security import admin, sessions, shares
 from tessera.storage.types import iso_datetime
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.value if isinstance(value, Enum) else value
 
 
 def _admin(info: Any) -> Any:
@@ -268,7 +260,7 @@ def _input(data: Any) -> dict[str, Any]:
         if isinstance(value, list):
             return [convert(v) for v in value]
         return value
-    return convert(_plain(dict(data)))
+    return convert(plain(dict(data)))
 
 
 def _call(fn: Any, info: Any, data: Any) -> Any:
