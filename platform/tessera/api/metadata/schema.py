@@ -6,7 +6,7 @@ from typing import Any
 
 import graphene
 
-from tessera.api.inputs import plain
+from tessera.api.inputs import service_mutation
 from tessera.api.metadata.types import (
     FieldDefinition,
     FieldType,
@@ -20,7 +20,6 @@ from tessera.api.metadata.types import (
     ValidationRule,
 )
 from tessera.api.scalars import JSON
-from tessera.core.errors import Forbidden
 from tessera.model.definitions import ObjectDef
 from tessera.model.field_types import registry
 from tessera.services import metadata as metadata_service
@@ -134,14 +133,6 @@ class DeleteObjectInput(graphene.InputObjectType):
     confirm = graphene.Boolean(description="Required when the object holds records: they are deleted with it.")
 
 
-def _service_call(fn: Any, info: Any, data: Any) -> Any:
-    ctx = info.context
-    if not ctx.access.profile.is_admin:
-        raise Forbidden("only administrators change metadata")
-    ctx.end_read()
-    return fn(ctx.rt, ctx.actor, plain(dict(data)))
-
-
 class MetadataQuery(graphene.ObjectType):
     objects = graphene.List(graphene.NonNull(ObjectDefinition), required=True, description="Every object of the tenant.")
     object = graphene.Field(ObjectDefinition, name=graphene.String(required=True), description="One object by name.")
@@ -175,48 +166,36 @@ def _delete_object(rt: Any, actor: Any, data: dict[str, Any]) -> ObjectDef:
     return metadata_service.delete_object(rt, actor, data["name"], confirm=bool(data.get("confirm")))
 
 
-def _mutation(service: Any, input_type: Any, output: Any, description: str) -> graphene.Field:
-    """A metadata mutation: one required ``input``, handed to a service as a plain dict."""
-
-    def resolve(root: Any, info: Any, input: Any) -> Any:
-        return _service_call(service, info, input)
-
-    return graphene.Field(
-        graphene.NonNull(output), input=graphene.Argument(graphene.NonNull(input_type)),
-        resolver=resolve, description=description,
-    )
-
-
 class MetadataMutation(graphene.ObjectType):
-    create_object = _mutation(
+    create_object = service_mutation(
         metadata_service.create_object, CreateObjectInput, ObjectDefinition, "Define an object and create its table."
     )
-    update_object = _mutation(
+    update_object = service_mutation(
         metadata_service.update_object, UpdateObjectInput, ObjectDefinition,
         "Change an object's plural name, labels or description.",
     )
-    delete_object = _mutation(
+    delete_object = service_mutation(
         _delete_object, DeleteObjectInput, ObjectDefinition, "Delete an object, its table and its records."
     )
-    create_field = _mutation(
+    create_field = service_mutation(
         metadata_service.create_field, CreateFieldInput, FieldDefinition, "Add a field (a column) to an object."
     )
-    update_field = _mutation(
+    update_field = service_mutation(
         metadata_service.update_field, UpdateFieldInput, FieldDefinition,
         "Change a field; unsafe type changes are refused.",
     )
-    delete_field = _mutation(
+    delete_field = service_mutation(
         metadata_service.delete_field, DeleteFieldInput, FieldDefinition, "Delete a field and its column."
     )
-    create_validation_rule = _mutation(
+    create_validation_rule = service_mutation(
         metadata_service.create_validation_rule, CreateValidationRuleInput, ValidationRule,
         "Add a validation rule: writes making its expression TRUE are refused with its message.",
     )
-    update_validation_rule = _mutation(
+    update_validation_rule = service_mutation(
         metadata_service.update_validation_rule, UpdateValidationRuleInput, ValidationRule,
         "Change a validation rule (only the keys given).",
     )
-    delete_validation_rule = _mutation(
+    delete_validation_rule = service_mutation(
         metadata_service.delete_validation_rule, DeleteValidationRuleInput, ValidationRule,
         "Delete a validation rule.",
     )

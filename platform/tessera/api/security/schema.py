@@ -7,7 +7,7 @@ from typing import Any
 
 import graphene
 
-from tessera.api.inputs import plain
+from tessera.api.inputs import plain, service_mutation
 from tessera.api.metadata.types import Label
 from tessera.api.scalars import JSON, DateTime
 from tessera.api.security.public import SESSION_COOKIE
@@ -175,10 +175,10 @@ class CreateUserInput(graphene.InputObjectType):
     name = graphene.String()
     role = graphene.String(description="Role name.")
     manager = graphene.ID(description="The manager's user id.")
-    is_admin = graphene.Boolean(name="isAdmin")
+    isAdmin = graphene.Boolean()
     active = graphene.Boolean()
-    permission_sets = graphene.List(graphene.NonNull(graphene.String), name="permissionSets",
-                                    description="Names; default: the standard user set.")
+    permissionSets = graphene.List(graphene.NonNull(graphene.String),
+                                   description="Names; default: the standard user set.")
     password = graphene.String(description="At least 10 characters; stored as a scrypt hash.")
 
 
@@ -188,10 +188,9 @@ class UpdateUserInput(graphene.InputObjectType):
     name = graphene.String()
     role = graphene.String()
     manager = graphene.ID()
-    is_admin = graphene.Boolean(name="isAdmin")
+    isAdmin = graphene.Boolean()
     active = graphene.Boolean()
-    permission_sets = graphene.List(graphene.NonNull(graphene.String), name="permissionSets",
-                                    description="Replaces the user's sets.")
+    permissionSets = graphene.List(graphene.NonNull(graphene.String), description="Replaces the user's sets.")
     password = graphene.String()
 
 
@@ -211,8 +210,8 @@ class ObjectPermissionInput(graphene.InputObjectType):
     create = graphene.Boolean()
     edit = graphene.Boolean()
     delete = graphene.Boolean()
-    view_all = graphene.Boolean(name="viewAll")
-    modify_all = graphene.Boolean(name="modifyAll")
+    viewAll = graphene.Boolean()
+    modifyAll = graphene.Boolean()
 
 
 class FieldPermissionInput(graphene.InputObjectType):
@@ -226,10 +225,10 @@ class PermissionSetInput(graphene.InputObjectType):
     name = graphene.String(required=True)
     label = Label()
     description = Label()
-    object_permissions = graphene.List(graphene.NonNull(ObjectPermissionInput), name="objectPermissions",
-                                       description="Replaces the set's object permissions when given.")
-    field_permissions = graphene.List(graphene.NonNull(FieldPermissionInput), name="fieldPermissions",
-                                      description="Replaces the set's field permissions when given.")
+    objectPermissions = graphene.List(graphene.NonNull(ObjectPermissionInput),
+                                      description="Replaces the set's object permissions when given.")
+    fieldPermissions = graphene.List(graphene.NonNull(FieldPermissionInput),
+                                     description="Replaces the set's field permissions when given.")
 
 
 class ShareRecordInput(graphene.InputObjectType):
@@ -243,38 +242,8 @@ class ShareRecordInput(graphene.InputObjectType):
 class CreateApiTokenInput(graphene.InputObjectType):
     name = graphene.String(required=True)
     scope = TokenScope()
-    expires_at = DateTime(name="expiresAt")
+    expiresAt = DateTime()
     user = graphene.ID(description="Administrators only: issue it for this user.")
-
-
-_CAMEL = {"is_admin": "isAdmin", "permission_sets": "permissionSets", "object_permissions": "objectPermissions",
-          "field_permissions": "fieldPermissions", "view_all": "viewAll", "modify_all": "modifyAll",
-          "expires_at": "expiresAt"}
-
-
-def _input(data: Any) -> dict[str, Any]:
-    """Graphene input as the services' camelCase dict."""
-    def convert(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {_CAMEL.get(k, k): convert(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-    return convert(plain(dict(data)))
-
-
-def _call(fn: Any, info: Any, data: Any) -> Any:
-    ctx = info.context
-    ctx.end_read()
-    return fn(ctx.rt, ctx.actor, _input(data))
-
-
-def _mutation(service: Any, input_type: Any, output: Any, description: str) -> graphene.Field:
-    def resolve(root: Any, info: Any, input: Any) -> Any:
-        return _call(service, info, input)
-
-    return graphene.Field(graphene.NonNull(output), input=graphene.Argument(graphene.NonNull(input_type)),
-                          resolver=resolve, description=description)
 
 
 class SecurityQuery(graphene.ObjectType):
@@ -326,19 +295,19 @@ class SecurityQuery(graphene.ObjectType):
 
 
 class SecurityMutation(graphene.ObjectType):
-    create_user = _mutation(admin.create_user, CreateUserInput, UserAccount, "Add a user (administrators).")
-    update_user = _mutation(admin.update_user, UpdateUserInput, UserAccount,
+    create_user = service_mutation(admin.create_user, CreateUserInput, UserAccount, "Add a user (administrators).")
+    update_user = service_mutation(admin.update_user, UpdateUserInput, UserAccount,
                             "Change a user: role, manager, permission sets, active, administrator, password.")
-    create_role = _mutation(admin.create_role, RoleInput, Role, "Add a role to the hierarchy.")
-    update_role = _mutation(admin.update_role, RoleInput, Role, "Rename or move a role.")
-    delete_role = _mutation(admin.delete_role, DeleteByNameInput, Role, "Delete a role nobody holds.")
-    create_permission_set = _mutation(admin.create_permission_set, PermissionSetInput, PermissionSet,
+    create_role = service_mutation(admin.create_role, RoleInput, Role, "Add a role to the hierarchy.")
+    update_role = service_mutation(admin.update_role, RoleInput, Role, "Rename or move a role.")
+    delete_role = service_mutation(admin.delete_role, DeleteByNameInput, Role, "Delete a role nobody holds.")
+    create_permission_set = service_mutation(admin.create_permission_set, PermissionSetInput, PermissionSet,
                                       "Define object and field permissions to assign to users.")
-    update_permission_set = _mutation(admin.update_permission_set, PermissionSetInput, PermissionSet,
+    update_permission_set = service_mutation(admin.update_permission_set, PermissionSetInput, PermissionSet,
                                       "Change a permission set; lists given replace the stored ones.")
-    delete_permission_set = _mutation(admin.delete_permission_set, DeleteByNameInput, PermissionSet,
+    delete_permission_set = service_mutation(admin.delete_permission_set, DeleteByNameInput, PermissionSet,
                                       "Delete a permission set (its users lose what it granted).")
-    create_api_token = _mutation(token_service.create_api_token, CreateApiTokenInput, IssuedApiToken,
+    create_api_token = service_mutation(token_service.create_api_token, CreateApiTokenInput, IssuedApiToken,
                                  "Issue an API token; the token is shown once.")
     share_record = graphene.Field(graphene.NonNull(RecordShare), input=graphene.Argument(graphene.NonNull(ShareRecordInput)),
                                   description="Give a user or a role read or edit access to one record.")
@@ -359,7 +328,7 @@ class SecurityMutation(graphene.ObjectType):
     def resolve_share_record(root: Any, info: Any, input: Any) -> shares.Share:
         ctx = info.context
         ctx.end_read()
-        return shares.share_record(ctx.rt, ctx.actor, ctx.model, _input(input))
+        return shares.share_record(ctx.rt, ctx.actor, ctx.model, plain(dict(input)))
 
     @staticmethod
     def resolve_unshare_record(root: Any, info: Any, id: str) -> shares.Share:

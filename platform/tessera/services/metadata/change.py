@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from tessera.core.errors import NotFound
+from tessera.core.errors import Forbidden, NotFound
 from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.records.tables import RecordTables
 from tessera.model.registry import TenantRef, load_metadata
@@ -62,7 +62,12 @@ def begin_change(conn: sa.Connection, tenant: TenantRef) -> Change:
 
 
 def run_change(rt: Runtime, actor: Actor, step: Callable[[Change], T]) -> T:
-    """Apply ``step`` atomically: definitions, DDL and the new metadata version commit together."""
+    """Apply ``step`` atomically: definitions, DDL and the new metadata version commit together.
+
+    Only administrators (and the platform itself) change a tenant's definitions.
+    """
+    if not actor.access.profile.is_admin:
+        raise Forbidden("only administrators change metadata")
     tenant = actor.tenant
 
     def work(conn: sa.Connection) -> T:
