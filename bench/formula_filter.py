@@ -26,15 +26,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.list_queries import _median
-from tessera.api.context import RequestContext
+from bench.list_queries import _median, serve
 from tessera.api.graphql_view import GraphQLService
 from tessera.core.clock import utcnow
 from tessera.core.ids import new_id
 from tessera.model.records.query import QueryCompiler
 from tessera.services.metadata import create_field, create_object
 from tessera.services.runtime import Actor
-from tessera.services.tokens import authenticate
 from tessera.testing import config_for_tests, drop_test_schemas, migrated_runtime, new_tenant
 
 RECORDS = 100_000
@@ -104,11 +102,7 @@ def _graphql(service: GraphQLService, rt: Any, token: str, filter_: dict[str, An
 
     def run() -> float:
         started = time.perf_counter()
-        with rt.db.system.connect() as conn:
-            principal = authenticate(conn, token)
-            model = rt.model(conn, principal.tenant)
-        with RequestContext(rt, principal, model) as ctx:
-            result = service.run(ctx, {"query": query, "variables": {"f": filter_}})
+        result = serve(service, rt, token, {"query": query, "variables": {"f": filter_}})
         assert "errors" not in result, result["errors"]
         return time.perf_counter() - started
 
