@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
 from tessera.services.records.read import RecordReader
 from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
@@ -61,10 +63,14 @@ def load_sample_data(
         plugin_context = _SampleContext(conn, model, writer, actor, seed, accounts)
         for plugin in model.meta.plugins:
             for spec in rt.plugins.sample_data(plugin) if plugin in rt.plugins.plugins else []:
-                before = dict(plugin_context.created)
                 rt.plugins.call_function(plugin, "register_sample_data", spec.generate, plugin_context)
-                for object_name, count in plugin_context.created.items():
-                    counts[object_name] = counts.get(object_name, 0) + count - before.get(object_name, 0)
+        if plugin_context.created or model.meta.plugins:
+            # Plugins write through hooks too (stage history...): count what the tenant now holds.
+            for obj in model.meta.objects:
+                table = model.tables.table(obj.name)
+                held = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                if held:
+                    counts[obj.name] = held
     return counts
 
 
