@@ -91,3 +91,20 @@ def test_upgrading_a_database_with_data_keeps_every_row(fresh_runtime: Runtime) 
         # and the tenant got the standard user set new tenants start with (its one object is custom)
         assert conn.execute(sa.text("SELECT name, origin FROM permission_sets")).one() == ("standardUser", "standard")
         assert conn.execute(sa.text("SELECT count(*) FROM object_permissions")).scalar_one() == 0
+
+
+def test_migrations_build_exactly_the_declared_system_tables(fresh_runtime: Runtime) -> None:
+    # Declarations (storage/system_tables.py) and migrations are written separately; they must agree.
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from tessera.storage.system_tables import metadata
+
+    migrations.upgrade(fresh_runtime.db)
+    with fresh_runtime.db.system.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        differences = [
+            d for d in compare_metadata(context, metadata)
+            if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")
+        ]
+    assert differences == []
