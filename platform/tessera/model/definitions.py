@@ -126,6 +126,71 @@ class ValidationRuleDef:
 
 
 @dataclass(frozen=True)
+class WorkflowDef:
+    """An automation on one object: when ``trigger`` fires and ``condition`` holds, run ``actions``.
+
+    ``trigger`` and each action are plain mappings as admins write them (see ``model/automation``,
+    which checks them); runs record ``version`` so a run can be traced to the definition it used.
+    """
+
+    name: str
+    object_name: str
+    trigger: Mapping[str, Any]
+    actions: tuple[Mapping[str, Any], ...]
+    condition: str | None = None
+    active: bool = True
+    version: int = 1
+    description: str | None = None
+    origin: str = "custom"
+    id: str | None = None
+    created_by: str | None = None
+
+    @property
+    def event(self) -> str:
+        return str(self.trigger.get("event", ""))
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    """One allowed move of a state machine; empty ``roles`` means anyone who may edit the record."""
+
+    from_state: str
+    to_state: str
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StateMachineDef:
+    """Allowed transitions of one picklist field, and the fields required on entering a state."""
+
+    field: str
+    object_name: str
+    transitions: tuple[TransitionDef, ...]
+    required_fields: Mapping[str, tuple[str, ...]]
+    active: bool = True
+    origin: str = "custom"
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalProcessDef:
+    """Submit a record for approval: who approves, what changes on submit/approve/reject."""
+
+    name: str
+    object_name: str
+    approvers: Mapping[str, Any]
+    on_submit: Mapping[str, Any]
+    on_approve: Mapping[str, Any]
+    on_reject: Mapping[str, Any]
+    entry_condition: str | None = None
+    lock_record: bool = True
+    active: bool = True
+    description: str | None = None
+    origin: str = "custom"
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class ObjectDef:
     name: str
     plural_name: str
@@ -139,6 +204,9 @@ class ObjectDef:
     validation_rules: tuple[ValidationRuleDef, ...] = ()
     sharing: str = "PUBLIC_READ_WRITE"
     """The org-wide default: PRIVATE, PUBLIC_READ or PUBLIC_READ_WRITE (see ``model/access.py``)."""
+    workflows: tuple[WorkflowDef, ...] = ()
+    state_machines: tuple[StateMachineDef, ...] = ()
+    approval_processes: tuple[ApprovalProcessDef, ...] = ()
 
     def label(self, locale: str | None = None) -> str:
         return pick_label(self.labels, locale) or self.name
@@ -164,6 +232,9 @@ class ObjectDef:
 
     def rule(self, name: str) -> ValidationRuleDef | None:
         return next((r for r in self.validation_rules if r.name == name), None)
+
+    def state_machine(self, field_name: str) -> StateMachineDef | None:
+        return next((m for m in self.state_machines if m.field == field_name and m.active), None)
 
 
 @dataclass(frozen=True)

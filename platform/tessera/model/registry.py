@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -11,10 +12,28 @@ from types import MappingProxyType
 
 import sqlalchemy as sa
 
-from tessera.model.definitions import FieldDef, ObjectDef, TenantMetadata, ValidationRuleDef
+from tessera.model.definitions import (
+    ApprovalProcessDef,
+    FieldDef,
+    ObjectDef,
+    StateMachineDef,
+    TenantMetadata,
+    TransitionDef,
+    ValidationRuleDef,
+    WorkflowDef,
+)
 from tessera.model.records.computed import ComputedFields, FieldSql
 from tessera.model.records.tables import RecordTables
-from tessera.storage.system_tables import field_defs, object_defs, plugin_installs, tenants, validation_rules
+from tessera.storage.system_tables import (
+    approval_processes,
+    field_defs,
+    object_defs,
+    plugin_installs,
+    state_machines,
+    tenants,
+    validation_rules,
+    workflows,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 origin=row["origin"],
             )
         )
+    automation = _load_automation(conn, tenant, object_names)
     installed = conn.execute(
         sa.select(plugin_installs.c.plugin).where(plugin_installs.c.tenant_id == tenant.id).order_by(plugin_installs.c.plugin)
     ).scalars().all()
@@ -122,9 +142,65 @@ def load_metadata(conn: sa.Connection, tenant: TenantRef, version: int | None = 
                 fields=tuple(by_object.get(row["id"], ())),
                 validation_rules=tuple(rules_by_object.get(row["id"], ())),
                 sharing=row["sharing"],
+                workflows=automation.workflows.get(row["id"], ()),
+                state_machines=automation.state_machines.get(row["id"], ()),
+                approval_processes=automation.approvals.get(row["id"], ()),
             )
             for row in objects
         ),
+    )
+
+
+@dataclass
+class _Automation:
+    workflows: dict[str, tuple[WorkflowDef, ...]]
+    state_machines: dict[str, tuple[StateMachineDef, ...]]
+    approvals: dict[str, tuple[ApprovalProcessDef, ...]]
+
+
+def _load_automation(conn: sa.Connection, tenant: TenantRef, object_names: Mapping[str, str]) -> _Automation:
+    """Workflows, state machines and approval processes per object id."""
+    flows: dict[str, list[WorkflowDef]] = {}
+    for row in conn.execute(
+        sa.select(workflows).where(workflows.c.tenant_id == tenant.id).order_by(workflows.c.name)
+    ).mappings():
+        flows.setdefault(row["object_id"], []).append(WorkflowDef(
+            id=row["id"], name=row["name"], object_name=object_names.get(row["object_id"], ""),
+            trigger=MappingProxyType(dict(row["trigger"])),
+            actions=tuple(MappingProxyType(dict(a)) for a in row["actions"]),
+            condition=row["condition"], active=row["active"], version=row["version"],
+            description=row["description"], origin=row["origin"], created_by=row["created_by"],
+        ))
+    machines: dict[str, list[StateMachineDef]] = {}
+    for row in conn.execute(
+        sa.select(state_machines).where(state_machines.c.tenant_id == tenant.id).order_by(state_machines.c.field_name)
+    ).mappings():
+        machines.setdefault(row["object_id"], []).append(StateMachineDef(
+            id=row["id"], field=row["field_name"], object_name=object_names.get(row["object_id"], ""),
+            transitions=tuple(
+                TransitionDef(t["from"], t["to"], tuple(t.get("roles") or ())) for t in row["transitions"]
+            ),
+            required_fields=MappingProxyType({k: tuple(v) for k, v in (row["required_fields"] or {}).items()}),
+            active=row["active"], origin=row["origin"],
+        ))
+    approvals: dict[str, list[ApprovalProcessDef]] = {}
+    for row in conn.execute(
+        sa.select(approval_processes).where(approval_processes.c.tenant_id == tenant.id)
+        .order_by(approval_processes.c.name)
+    ).mappings():
+        approvals.setdefault(row["object_id"], []).append(ApprovalProcessDef(
+            id=row["id"], name=row["name"], object_name=object_names.get(row["object_id"], ""),
+            approvers=MappingProxyType(dict(row["approvers"])),
+            on_submit=MappingProxyType(dict(row["on_submit"])),
+            on_approve=MappingProxyType(dict(row["on_approve"])),
+            on_reject=MappingProxyType(dict(row["on_reject"])),
+            entry_condition=row["entry_condition"], lock_record=row["lock_record"], active=row["active"],
+            description=row["description"], origin=row["origin"],
+        ))
+    return _Automation(
+        {k: tuple(v) for k, v in flows.items()},
+        {k: tuple(v) for k, v in machines.items()},
+        {k: tuple(v) for k, v in approvals.items()},
     )
 
 

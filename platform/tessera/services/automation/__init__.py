@@ -1,0 +1,1 @@
+"""Automation: workflows, state machines, approvals, notifications and the background jobs they need."""
