@@ -7,6 +7,7 @@ from flask import Flask
 from tessera.api import graphql_view, health
 from tessera.core.config import Config
 from tessera.core.logging import configure_logging
+from tessera.jobs.transport import EmbeddedTransport, attach
 from tessera.services.runtime import Runtime
 from tessera.storage.migrations import require_current
 
@@ -16,6 +17,11 @@ def create_app(config: Config | None = None, *, runtime: Runtime | None = None) 
     configure_logging()
     rt = runtime or Runtime(config or Config.from_env())
     require_current(rt.db)
+    if rt.transport is None:
+        # Background jobs: rq when Redis is configured, else a thread of this process.
+        transport = attach(rt, mode="thread")
+        if isinstance(transport, EmbeddedTransport):
+            transport.start()
     app = Flask("tessera")
     app.config["MAX_CONTENT_LENGTH"] = rt.config.limits.max_body_bytes
     app.config["SECRET_KEY"] = rt.config.secret_key

@@ -12,6 +12,7 @@ from tessera.app import create_app
 from tessera.core.config import Config
 from tessera.core.errors import SchemaOutdated, TesseraError
 from tessera.core.logging import configure_logging
+from tessera.jobs.transport import EmbeddedTransport, attach
 from tessera.services import plugins as plugin_service
 from tessera.services import tenants as tenant_service
 from tessera.services.demo import load_sample_data, sample_size
@@ -36,6 +37,8 @@ class App:
     def rt(self) -> Runtime:
         if self._rt is None:
             self._rt = Runtime(Config.from_env())
+            # Commands see the effects of the jobs they cause (in-process), or hand them to rq.
+            attach(self._rt)
         return self._rt
 
 
@@ -268,6 +271,10 @@ def serve(app: App, host: str, port: int) -> None:
 
 
 def _serve(rt: Runtime, host: str, port: int) -> None:
+    if isinstance(rt.transport, EmbeddedTransport):
+        # The server answers while jobs (webhooks, e-mail, retries, schedules) run beside it.
+        rt.transport.mode = "thread"
+        rt.transport.start()
     try:
         flask_app = create_app(runtime=rt)
     except SchemaOutdated as exc:
@@ -316,3 +323,104 @@ def demo(app: App, host: str, port: int, no_serve: bool, reset: bool) -> None:
     sys.stdout.flush()
     if not no_serve:
         _serve(rt, host, port)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs that are queued, then stop.")
+@click.option("--scheduler/--no-scheduler", default=True,
+              help="Also run rq's cron scheduler (the minute tick of schedules) in a child process.")
+@click.option("--name", default=None, help="Worker name (default: host and process id).")
+@click.pass_obj
+def worker(app: App, burst: bool, scheduler: bool, name: str | None) -> None:
+    """Run background jobs from Redis (TESSERA_REDIS_URL): workflows, webhooks, e-mail, schedules."""
+    import subprocess
+
+    from tessera.jobs.worker import run_worker
+
+    configure_logging()
+    rt = _ready(app)
+    if not rt.config.redis_url:
+        _fail(ValueError("tessera worker needs Redis: set TESSERA_REDIS_URL (without it, jobs run inside "
+                         "tessera serve and the CLI)"))
+    child = subprocess.Popen([sys.executable, "-m", "tessera.cli", "scheduler"]) if scheduler and not burst else None
+    try:
+        run_worker(rt, burst=burst, name=name)
+    finally:
+        if child is not None:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+@main.command()
+@click.pass_obj
+def scheduler(app: App) -> None:
+    """Run rq's cron scheduler alone (normally started by tessera worker)."""
+    from tessera.jobs.worker import run_scheduler
+
+    configure_logging()
+    run_scheduler(_ready(app))
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs: list them, re-queue failed ones, run what is due."""
+
+
+@jobs.command("list")
+@click.option("--tenant", "slug", default=None, help="Only this tenant's jobs.")
+@click.option("--status", type=click.Choice(["PENDING", "DISPATCHED", "RUNNING", "DONE", "FAILED"]), default=None)
+@click.option("--first", default=50, type=int)
+@click.pass_obj
+def jobs_list(app: App, slug: str | None, status: str | None, first: int) -> None:
+    """Newest jobs first: id, kind, status, attempts, when, last error."""
+    from tessera.services.automation.outbox import list_jobs
+
+    rt = _ready(app)
+    tenant_id = rt.tenant(slug).id if slug else None
+    rows = list_jobs(rt, tenant_id=tenant_id, status=status, first=first)
+    if not rows:
+        click.echo("no jobs")
+    for row in rows:
+        error = (row.last_error or "").splitlines()[0][:80] if row.last_error else ""
+        click.echo(f"{row.id}  {row.kind:<16} {row.status:<10} {row.attempts}/{row.max_attempts}  "
+                   f"{row.created_at:%Y-%m-%d %H:%M:%S}  {error}")
+
+
+@jobs.command("requeue")
+@click.argument("ids", nargs=-1)
+@click.option("--tenant", "slug", default=None, help="All failed jobs of this tenant.")
+@click.option("--all-failed", is_flag=True, help="Every failed job.")
+@click.pass_obj
+def jobs_requeue(app: App, ids: tuple[str, ...], slug: str | None, all_failed: bool) -> None:
+    """Give failed jobs a fresh set of attempts."""
+    from tessera.services.automation.outbox import requeue
+
+    rt = _ready(app)
+    if not ids and not slug and not all_failed:
+        _fail(ValueError("name job ids, or --tenant SLUG, or --all-failed"))
+    count = requeue(rt, list(ids) or None, tenant_id=rt.tenant(slug).id if slug else None)
+    click.echo(f"re-queued {count} job{'s' if count != 1 else ''}")
+
+
+@jobs.command("run-due")
+@click.option("--tick/--no-tick", default=True, help="Also queue what schedules have made due.")
+@click.pass_obj
+def jobs_run_due(app: App, tick: bool) -> None:
+    """Run due jobs in this process (embedded mode without a server), with a progress bar."""
+    from tessera.services.automation.outbox import due_jobs, perform
+    from tessera.services.automation.schedules import tick as schedule_tick
+
+    rt = _ready(app)
+    if tick:
+        schedule_tick(rt)
+    due = due_jobs(rt, limit=100_000)
+    statuses: dict[str, int] = {}
+    with click.progressbar(due, label="running jobs") as bar:
+        for job_id in bar:
+            status = perform(rt, job_id) or "SKIPPED"
+            statuses[status] = statuses.get(status, 0) + 1
+    click.echo(", ".join(f"{n} {s.lower()}" for s, n in sorted(statuses.items())) or "nothing was due")
+
+
+if __name__ == "__main__":
+    main()

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from tessera.app import create_app
 from tessera.core.config import Config
 from tessera.core.errors import ValidationError
+from tessera.jobs.transport import EmbeddedTransport
 from tessera.model.registry import load_metadata
 from tessera.services.metadata import delete_object
 from tessera.services.runtime import Actor, Runtime
@@ -52,8 +53,11 @@ def config_for_tests(data_dir: Path, *, prefix: str | None = None) -> Config:
 
 
 def migrated_runtime(config: Config) -> Runtime:
+    """A runtime whose background jobs run in-process right after each commit (even when the
+    configuration names Redis: tests of the rq path build their own transport)."""
     rt = Runtime(config)
     migrations.upgrade(rt.db)
+    rt.transport = EmbeddedTransport(rt)
     return rt
 
 

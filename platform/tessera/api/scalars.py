@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import graphene
 from graphql import value_from_ast_untyped
 from graphql.language import ast
+
+from tessera.storage.types import iso_datetime
 
 
 class Decimal(graphene.Scalar):
@@ -41,7 +44,7 @@ class Date(graphene.Scalar):
 class DateTime(graphene.Scalar):
     """An instant, ISO 8601 with a time zone; returned in UTC with milliseconds ("2026-11-26T08:30:00.000Z")."""
 
-    serialize = staticmethod(lambda value: value)
+    serialize = staticmethod(lambda value: iso_datetime(value) if isinstance(value, datetime) else value)
     parse_value = staticmethod(lambda value: value)
 
     @staticmethod

@@ -15,6 +15,9 @@ import graphene
 from graphql import GraphQLSchema
 
 from tessera.api.audit.schema import AuditMutation, AuditQuery
+from tessera.api.automation.approvals import ApprovalMutation, ApprovalQuery
+from tessera.api.automation.state_machines import StateMachineMutation, StateMachineQuery
+from tessera.api.automation.workflows import WorkflowMutation, WorkflowQuery
 from tessera.api.data.schema import data_fields
 from tessera.api.metadata.schema import MetadataMutation, MetadataQuery
 from tessera.api.plugins.schema import PluginsMutation, PluginsQuery, extension_fields
@@ -45,8 +48,10 @@ def build_schema(
         extra_queries, extra_mutations = extension_fields(host, meta)
         queries = {**extra_queries, **queries}
         mutations = {**extra_mutations, **mutations}
-    query = type("Query", (MetadataQuery, SecurityQuery, AuditQuery, PluginsQuery), queries)
-    mutation = type("Mutation", (MetadataMutation, SecurityMutation, AuditMutation, PluginsMutation), mutations)
+    query = type("Query", (MetadataQuery, SecurityQuery, AuditQuery, PluginsQuery,
+                           StateMachineQuery, ApprovalQuery, WorkflowQuery), queries)
+    mutation = type("Mutation", (MetadataMutation, SecurityMutation, AuditMutation, PluginsMutation,
+                                 StateMachineMutation, ApprovalMutation, WorkflowMutation), mutations)
     return TenantSchema(graphene.Schema(query=query, mutation=mutation, auto_camelcase=True), visible)
 
 

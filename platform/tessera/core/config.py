@@ -29,6 +29,25 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    """Background work: retries, timeouts, workflow recursion, outgoing mail."""
+
+    retry_base_seconds: float = 10.0
+    """First retry waits this long; each later one twice as long (capped at ``retry_max_seconds``)."""
+    retry_max_seconds: float = 3_600.0
+    max_attempts: int = 8
+    timeout_seconds: int = 300
+    """A job running longer is stopped; a job claimed this long ago (plus a grace) is abandoned."""
+    workflow_max_depth: int = 5
+    """Workflows triggered by workflows' own writes nest at most this deep."""
+    webhook_timeout_seconds: float = 10.0
+    smtp_url: str | None = None
+    """``smtp://host:port`` (or ``smtps://``, with ``user:password@``); None keeps e-mail in the outbox log."""
+    mail_from: str = "tessera@localhost"
+    queue_name: str = "tessera"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a process needs to know about where it runs."""
 
@@ -42,6 +61,7 @@ class Config:
     secure_cookies: bool = True
     """Session cookies carry ``Secure`` (browsers still send them to http://localhost and 127.0.0.1)."""
     limits: Limits = field(default_factory=Limits)
+    jobs: JobSettings = field(default_factory=lambda: JobSettings())
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +92,15 @@ class Config:
             secret_key=secret,
             schema_prefix=_env("SCHEMA_PREFIX", "") or "",
             secure_cookies=(_env("SECURE_COOKIES", "1") or "1") not in ("0", "false", "no"),
+            jobs=JobSettings(
+                retry_base_seconds=float(_env("JOB_RETRY_BASE_SECONDS", "10") or 10),
+                max_attempts=int(_env("JOB_MAX_ATTEMPTS", "8") or 8),
+                timeout_seconds=int(_env("JOB_TIMEOUT_SECONDS", "300") or 300),
+                workflow_max_depth=int(_env("WORKFLOW_MAX_DEPTH", "5") or 5),
+                smtp_url=_env("SMTP_URL"),
+                mail_from=_env("MAIL_FROM", "tessera@localhost") or "tessera@localhost",
+                queue_name=_env("QUEUE", "tessera") or "tessera",
+            ),
         )
 
 

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from tessera.model.definitions import FieldDef, ObjectDef, ValidationRuleDef
+from tessera.model.definitions import FieldDef, ObjectDef, ValidationRuleDef, WorkflowDef
 
 FIELD_FLAGS = (("required", "required"), ("unique", "unique"), ("indexed", "indexed"), ("read_only", "readOnly"))
 
@@ -43,6 +44,10 @@ def export_object(obj: ObjectDef) -> dict[str, Any]:
     data["fields"] = [export_field(f) for f in obj.fields]
     if obj.validation_rules:
         data["validationRules"] = [export_rule(r) for r in obj.validation_rules]
+    if obj.workflows:
+        data["workflows"] = [
+            {k: v for k, v in export_workflow(w).items() if k != "object"} for w in obj.workflows
+        ]
     return data
 
 
@@ -56,3 +61,33 @@ def export_rule(rule: ValidationRuleDef) -> dict[str, Any]:
     if rule.description:
         data["description"] = dict(rule.description)
     return data
+
+
+SECRET_MASK = "********"
+
+
+def export_workflow(workflow: WorkflowDef, *, secrets: bool = False) -> dict[str, Any]:
+    """A workflow as packages and the API's input spell it; webhook secrets masked unless ``secrets``."""
+    actions = []
+    for action in workflow.actions:
+        data = {k: _plain(v) for k, v in action.items()}
+        if "secret" in data and not secrets:
+            data["secret"] = SECRET_MASK
+        actions.append(data)
+    exported: dict[str, Any] = {
+        "object": workflow.object_name, "name": workflow.name, "active": workflow.active,
+        "trigger": _plain(workflow.trigger), "actions": actions,
+    }
+    if workflow.condition:
+        exported["condition"] = workflow.condition
+    if workflow.description:
+        exported["description"] = workflow.description
+    return exported
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -54,12 +54,21 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
     "HistoryAction", "HistoryUser", "HistoryEntry", "DeletedRecord", "AuditEvent",
     # plugins
     "Plugin",
+    # state machines and approvals (issue 6)
+    "StateMachine", "StateTransition", "StateTransitionInput", "CreateStateMachineInput", "UpdateStateMachineInput",
+    "ApprovalProcess", "ApprovalApprovers", "ApproverType", "ApproversInput", "CreateApprovalProcessInput",
+    "UpdateApprovalProcessInput", "ApprovalRequest", "ApprovalStep", "ApprovalStatus", "ApprovalDecision",
+    # workflows, notifications and jobs (issue 6)
+    "WorkflowEvent", "WorkflowRunStatus", "JobStatus", "WorkflowTriggerInput", "CreateWorkflowInput",
+    "UpdateWorkflowInput", "WorkflowRun", "Workflow", "WebhookDelivery", "Notification", "Job",
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
 
 ROOT_FIELD_NAMES = frozenset({
     "objects", "object", "fieldTypes", "me", "users", "roles", "permissionSets", "recordShares", "apiTokens",
     "recordHistory", "deletedRecords", "auditEvents", "plugins",
+    "stateMachines", "approvalProcesses", "approvalRequests", "pendingApprovals",
+    "workflows", "workflow", "workflowRuns", "webhookDeliveries", "notifications", "unreadNotifications", "jobs",
 })
 """Query fields every tenant's schema has; no object's name or plural may take them."""
 

@@ -24,6 +24,7 @@ from tessera.plugin.definitions import (
     ExpressionFunctionSpec,
     FieldTypeSpec,
     GraphQLExtension,
+    JobRunContext,
     JobSpec,
     LifecycleContext,
     MetadataPackage,
@@ -34,6 +35,7 @@ from tessera.plugin.definitions import (
     RequestView,
     SampleContext,
     SampleDataSpec,
+    WorkflowActionContext,
     WorkflowActionSpec,
 )
 from tessera.plugin.hookspecs import PROJECT
@@ -53,6 +55,7 @@ __all__ = [
     "ExpressionFunctionSpec",
     "FieldTypeSpec",
     "GraphQLExtension",
+    "JobRunContext",
     "JobSpec",
     "LifecycleContext",
     "MetadataPackage",
@@ -64,6 +67,7 @@ __all__ = [
     "RequestView",
     "SampleContext",
     "SampleDataSpec",
+    "WorkflowActionContext",
     "WorkflowActionSpec",
     "hookimpl",
     "request_of",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -78,7 +79,11 @@ class GraphQLExtension:
 
 @dataclass(frozen=True)
 class WorkflowActionSpec:
-    """A workflow action type (``PLUGIN`` actions name it by ``key``); run with the record changed."""
+    """A workflow action type (``PLUGIN`` actions name it by ``key``).
+
+    ``run(context)`` gets a ``WorkflowActionContext``; it runs in the workflow's background job, in
+    the job's transaction, so what it writes commits exactly once with the run.
+    """
 
     key: str
     description: str
@@ -182,6 +187,47 @@ class RecordWriteContext(Protocol):
 
     def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
                 order_by: Sequence[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
+        ...
+
+
+class WorkflowActionContext(RecordWriteContext, Protocol):
+    """What a plugin's workflow action may use: the record that triggered the workflow (API field
+    names and values), the action's ``params`` as the admin configured them, and the same record
+    access as ``before_record_write`` (system rights, recorded with channel ``workflow``)."""
+
+    record_id: str | None
+    record: Mapping[str, Any]
+    params: Mapping[str, Any]
+    workflow: str
+    triggered_by: str | None
+
+
+class JobRunContext(Protocol):
+    """What a plugin's scheduled job (``JobSpec.run``) gets, for one tenant that installed the plugin:
+    records with system rights (writes recorded with channel ``job``), users' managers, and in-app
+    notifications (``key`` identifies the event: the same key notifies each user once)."""
+
+    tenant_slug: str
+    plugin: str
+    job_key: str
+    now: datetime
+    params: Mapping[str, Any]
+
+    def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
+                order_by: Sequence[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
+        ...
+
+    def create(self, object_name: str, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        ...
+
+    def update(self, object_name: str, record_id: str, data: Mapping[str, Any]) -> None:
+        ...
+
+    def manager_of(self, user_id: str) -> str | None:
+        ...
+
+    def notify(self, user_ids: Sequence[str], *, title: str, body: str | None = None,
+               object_name: str | None = None, record_id: str | None = None, key: str) -> list[str]:
         ...
 
 

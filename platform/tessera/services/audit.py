@@ -15,10 +15,10 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import Forbidden
 from tessera.core.ids import new_id
 from tessera.model.definitions import TenantMetadata
-from tessera.model.exports import export_field, export_object, export_rule
+from tessera.model.exports import export_field, export_object, export_rule, export_workflow
 from tessera.storage.system_tables import audit_events
 
-KINDS = ("metadata", "security", "login", "login_failed", "logout", "token_created", "token_revoked", "purge")
+KINDS = ("metadata", "security", "login", "login_failed", "logout", "token_created", "token_revoked", "purge", "export")
 MAX_EVENTS = 500
 
 
@@ -42,11 +42,14 @@ def metadata_changes(before: TenantMetadata, after: TenantMetadata) -> Iterator[
             header = export_object(obj)
             header.pop("fields")
             header.pop("validationRules", None)
+            header.pop("workflows", None)
             found[f"object {obj.name}"] = header
             for field in obj.fields:
                 found[f"field {obj.name}.{field.name}"] = export_field(field)
             for rule in obj.validation_rules:
                 found[f"validation rule {obj.name}.{rule.name}"] = export_rule(rule)
+            for workflow in obj.workflows:
+                found[f"workflow {workflow.name}"] = {**export_workflow(workflow), "version": workflow.version}
         return found
 
     old, new = parts(before), parts(after)

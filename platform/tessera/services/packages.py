@@ -18,6 +18,13 @@ import yaml
 from tessera.core.errors import TesseraError, ValidationError
 from tessera.model.definitions import COMPUTED_TYPES, ObjectDef, TenantMetadata
 from tessera.model.exports import export_field, export_object, export_rule
+from tessera.plugin_host import PluginHost, default_host
+from tessera.services.automation.workflows import (
+    add_workflow_in,
+    planned_workflow,
+    stored_workflow,
+    update_workflow_in,
+)
 from tessera.services.metadata.change import Change, run_change
 from tessera.services.metadata.computed import prepare_field
 from tessera.services.metadata.fields import add_field_in, planned_field, update_field_in
@@ -81,7 +88,8 @@ def apply_package(rt: Runtime, actor: Actor, objects: list[dict[str, Any]], *, o
         return unchanged.counts
 
 
-def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: str) -> dict[str, int]:
+def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: str,
+                     plugins: PluginHost | None = None) -> dict[str, int]:
     """Create or update every object, field and validation rule of the package; counts what changed.
 
     Objects come first, then stored fields, then formulas and rollups, then validation rules, so
@@ -91,12 +99,12 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
     """
     counts = {
         "objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0,
-        "rulesCreated": 0, "rulesUpdated": 0,
+        "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0,
     }
     for index, spec in enumerate(objects):
         if not isinstance(spec, dict) or not spec.get("name"):
             raise ValidationError(f"objects.{index}: an object needs a name", field=f"objects.{index}")
-        header = {k: v for k, v in spec.items() if k not in ("fields", "validationRules")}
+        header = {k: v for k, v in spec.items() if k not in ("fields", "validationRules", "workflows")}
         existing = change.meta.object(spec["name"])
         if existing is None:
             create_object_in(change, header, origin=origin)
@@ -126,7 +134,25 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
     for spec in objects:
         for rule in spec.get("validationRules") or []:
             _apply_rule(change, spec["name"], rule, origin, counts)
+    for spec in objects:
+        for workflow in spec.get("workflows") or []:
+            _apply_workflow(change, spec["name"], workflow, origin, counts, plugins or default_host())
     return counts
+
+
+def _apply_workflow(change: Change, name: str, workflow: Any, origin: str, counts: dict[str, int],
+                    plugins: PluginHost) -> None:
+    if not isinstance(workflow, dict):
+        raise ValidationError(f"{name}.workflows: each workflow is a mapping", field="workflows")
+    data = {**workflow, "object": name}
+    with _named(name, workflow.get("name")):
+        current = next((w for o in change.meta.objects for w in o.workflows if w.name == workflow.get("name")), None)
+        if current is None:
+            add_workflow_in(change, data, origin=origin, created_by=None, plugins=plugins)
+            counts["workflowsCreated"] += 1
+        elif stored_workflow(change, current, plugins) != planned_workflow(change, data, plugins):
+            update_workflow_in(change, data, changed_by=None, plugins=plugins, replace=True)
+            counts["workflowsUpdated"] += 1
 
 
 def _apply_field(change: Change, name: str, field: dict[str, Any], origin: str, counts: dict[str, int]) -> None:
@@ -172,6 +198,7 @@ def _object_header(obj: ObjectDef) -> dict[str, Any]:
     data = export_object(obj)
     data.pop("fields")
     data.pop("validationRules", None)
+    data.pop("workflows", None)
     return data
 
 

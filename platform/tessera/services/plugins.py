@@ -38,6 +38,7 @@ from tessera.storage.system_tables import (
     plugin_installs,
     tenants,
     validation_rules,
+    workflows,
 )
 
 CUSTOM = "custom"
@@ -146,7 +147,8 @@ def install_plugin(rt: Runtime, actor: Actor, name: str) -> PluginStatus:
         if missing:
             raise ValidationError(f"plugin {name} requires {', '.join(missing)}: install it first", field="name",
                                   requires=missing)
-        apply_package_in(change, _claim(change.meta, name, _package_objects(rt.plugins, name)), origin=name)
+        apply_package_in(change, _claim(change.meta, name, _package_objects(rt.plugins, name)), origin=name,
+                         plugins=rt.plugins)
         _grant_reading(change, name)
         now = utcnow()
         change.conn.execute(plugin_installs.insert().values(
@@ -176,7 +178,7 @@ def upgrade_plugin(rt: Runtime, actor: Actor, name: str, *, allow_destructive: b
                 field="allowDestructive", removes=removed,
             )
         _remove(change, name, only=set(removed))
-        apply_package_in(change, _claim(change.meta, name, objects), origin=name)
+        apply_package_in(change, _claim(change.meta, name, objects), origin=name, plugins=rt.plugins)
         change.conn.execute(plugin_installs.update().where(
             plugin_installs.c.tenant_id == change.tenant.id, plugin_installs.c.plugin == name,
         ).values(version=plugin.info.version, updated_at=utcnow()))
@@ -243,6 +245,7 @@ def _no_longer_defined(meta: TenantMetadata, plugin: str, objects: Sequence[Mapp
     defined_objects = {o.get("name") for o in objects}
     defined_fields = {(o.get("name"), f.get("name")) for o in objects for f in o.get("fields") or []}
     defined_rules = {(o.get("name"), r.get("name")) for o in objects for r in o.get("validationRules") or []}
+    defined_workflows = {w.get("name") for o in objects for w in o.get("workflows") or []}
     removed = []
     for obj in meta.objects:
         if obj.origin == plugin and obj.name not in defined_objects:
@@ -252,6 +255,8 @@ def _no_longer_defined(meta: TenantMetadata, plugin: str, objects: Sequence[Mapp
                     if f.origin == plugin and (obj.name, f.name) not in defined_fields]
         removed += [f"validation rule {obj.name}.{r.name}" for r in obj.validation_rules
                     if r.origin == plugin and (obj.name, r.name) not in defined_rules]
+        removed += [f"workflow {w.name}" for w in obj.workflows
+                    if w.origin == plugin and w.name not in defined_workflows]
     return removed
 
 
@@ -262,6 +267,9 @@ def _remove(change: Change, plugin: str, only: set[str] | None = None) -> None:
 
     meta = change.meta
     for obj in meta.objects:
+        for workflow in obj.workflows:
+            if workflow.origin == plugin and wanted(f"workflow {workflow.name}"):
+                change.conn.execute(workflows.delete().where(workflows.c.id == workflow.id))
         for rule in obj.validation_rules:
             if rule.origin == plugin and wanted(f"validation rule {obj.name}.{rule.name}"):
                 change.conn.execute(validation_rules.delete().where(validation_rules.c.id == rule.id))
@@ -291,8 +299,9 @@ def _hand_over(change: Change, plugin: str) -> None:
     for table in (object_defs, field_defs):
         change.conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.origin == plugin)
                             .values(origin=CUSTOM))
-    change.conn.execute(validation_rules.update().where(
-        validation_rules.c.tenant_id == tenant_id, validation_rules.c.origin == plugin).values(origin=CUSTOM))
+    for table in (validation_rules, workflows):
+        change.conn.execute(table.update().where(table.c.tenant_id == tenant_id, table.c.origin == plugin)
+                            .values(origin=CUSTOM))
 
 
 def _status(rt: Runtime, actor: Actor, name: str) -> PluginStatus:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -32,6 +33,17 @@ class Actor:
     access: UserAccess = SYSTEM
 
 
+QUEUED_FLAG = "tessera.outbox.queued"
+"""Set in a connection's ``info`` by ``outbox.enqueue``: the transaction added background work."""
+
+
+class Transport(Protocol):
+    """How committed outbox rows reach a worker (implemented in ``tessera.jobs.transport``)."""
+
+    def committed(self) -> None:
+        """Called after a transaction that enqueued work has committed."""
+
+
 class Runtime:
     """Shared by all requests and jobs of a process; build once per process."""
 
@@ -41,6 +53,9 @@ class Runtime:
         self.models = ModelCache()
         self.accesses = AccessCache()
         self.plugins = plugins if plugins is not None else default_host()
+        self.transport: Transport | None = None
+        """Hands committed background jobs to workers (``tessera.jobs.transport.attach``); without one,
+        jobs wait in the outbox for ``tessera worker``."""
 
     @property
     def dialect(self) -> str:
@@ -68,8 +83,22 @@ class Runtime:
 
     @contextmanager
     def write(self, tenant: TenantRef) -> Iterator[sa.Connection]:
-        with self.db.tenant(tenant.schema_name).begin() as conn:
+        """A transaction on the tenant's data (and system tables); background work it enqueued is
+        handed to the transport once it has committed."""
+        with self.system_write(self.db.tenant(tenant.schema_name)) as conn:
             yield conn
+
+    @contextmanager
+    def system_write(self, engine: sa.Engine | None = None) -> Iterator[sa.Connection]:
+        """A transaction on system tables (or ``engine``) that kicks the transport after commit."""
+        queued = False
+        with (engine or self.db.system).begin() as conn:
+            try:
+                yield conn
+            finally:
+                queued = bool(conn.info.pop(QUEUED_FLAG, False))
+        if queued and self.transport is not None:
+            self.transport.committed()
 
     def close(self) -> None:
         self.db.dispose()

@@ -23,6 +23,8 @@ tenants = sa.Table(
     sa.Column("metadata_version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("recycle_retention_days", sa.Integer, nullable=False, server_default="30"),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("fiscal_year_start_month", sa.Integer, nullable=False, server_default="1"),
 )
 
 roles = sa.Table(
@@ -491,4 +493,48 @@ webhook_deliveries = sa.Table(
     sa.Column("delivered_at", UTCDateTime(), nullable=True),
     sa.Column("duration_ms", sa.Integer, nullable=True),
     sa.Index("ix_webhook_deliveries_workflow", "tenant_id", "workflow_id", "created_at"),
+)
+
+# --- reports and dashboards -------------------------------------------------------------------------
+# Scheduled snapshots (a ``report_snapshots`` table keyed by report and time) come with the job system.
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("object_name", sa.String(63), nullable=False),
+    sa.Column("definition", sa.JSON, nullable=False),
+    sa.Column("origin", sa.String(63), nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_reports_tenant_name"),
+)
+
+dashboards = sa.Table(
+    "dashboards",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("filters", sa.JSON, nullable=False),
+    sa.Column("widgets", sa.JSON, nullable=False),
+    sa.Column("origin", sa.String(63), nullable=False),
+    sa.Column("created_by", sa.String(36), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_dashboards_tenant_name"),
+)
+
+dashboard_roles = sa.Table(
+    "dashboard_roles",
+    metadata,
+    sa.Column("dashboard_id", sa.String(36), sa.ForeignKey("dashboards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
 )

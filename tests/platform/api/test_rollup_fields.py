@@ -30,6 +30,8 @@ NO_CHANGE = {
     "fieldsUpdated": 0,
     "rulesCreated": 0,
     "rulesUpdated": 0,
+    "workflowsCreated": 0,
+    "workflowsUpdated": 0,
 }
 CREATE_FIELD = """
 mutation($input: CreateFieldInput!) { createField(input: $input) {

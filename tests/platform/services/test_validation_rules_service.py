@@ -34,7 +34,7 @@ from tessera.services.tenants import CreatedTenant
 from tessera.testing import GraphQLClient, drop_custom_objects, tenant_scope
 
 NO_CHANGE = {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0, "rulesCreated": 0,
-             "rulesUpdated": 0}
+             "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
 NO_REOPEN = 'AND(ISPICKVAL(PRIORVALUE(stage), "closedWon"), NOT(ISPICKVAL(stage, "closedWon")))'
 INPUT_FIELDS = "query($type: String!) { __type(name: $type) { inputFields { name type { kind } } } }"
 
@@ -330,7 +330,8 @@ def test_default_expression_changed_later_applies_to_new_records_only(
         ({"type": "TEXT", "defaultExpression": "title"},
          "defaultExpression: 1:1: default values cannot read fields ('title')", "unknown_field"),
         ({"type": "BOOLEAN", "defaultExpression": "ISNEW()"},
-         "defaultExpression: 1:1: ISNEW is not allowed in default values (only in validation rules, workflow conditions)",
+         "defaultExpression: 1:1: ISNEW is not allowed in default values (only in validation rules, workflow conditions, "
+         "workflow actions)",
          "not_allowed"),
         ({"type": "NUMBER", "defaultExpression": "1 +"}, "defaultExpression: 1:4: unexpected end of expression", "syntax"),
     ],

@@ -7,9 +7,18 @@ from typing import Any
 import graphene
 from graphql import value_from_ast_untyped
 
+from tessera.api.automation.approvals import ApprovalProcess
+from tessera.api.automation.state_machines import StateMachine
 from tessera.api.scalars import JSON
 from tessera.core.i18n import pick_label
-from tessera.model.definitions import FieldDef, ObjectDef, PicklistOption, ValidationRuleDef
+from tessera.model.definitions import (
+    ApprovalProcessDef,
+    FieldDef,
+    ObjectDef,
+    PicklistOption,
+    StateMachineDef,
+    ValidationRuleDef,
+)
 from tessera.model.field_types import registry
 from tessera.plugin_host import default_host
 
@@ -269,6 +278,8 @@ class ObjectDefinition(graphene.ObjectType):
     fields = graphene.List(graphene.NonNull(FieldDefinition), required=True)
     field = graphene.Field(FieldDefinition, name=graphene.String(required=True))
     validation_rules = graphene.List(graphene.NonNull(ValidationRule), required=True, name="validationRules")
+    state_machines = graphene.List(graphene.NonNull(StateMachine), required=True, name="stateMachines")
+    approval_processes = graphene.List(graphene.NonNull(ApprovalProcess), required=True, name="approvalProcesses")
 
     @staticmethod
     def resolve_plural_name(root: ObjectDef, info: Any) -> str:
@@ -305,6 +316,14 @@ class ObjectDefinition(graphene.ObjectType):
     @staticmethod
     def resolve_validation_rules(root: ObjectDef, info: Any) -> list[ValidationRuleDef]:
         return list(root.validation_rules)
+
+    @staticmethod
+    def resolve_state_machines(root: ObjectDef, info: Any) -> list[StateMachineDef]:
+        return list(root.state_machines)
+
+    @staticmethod
+    def resolve_approval_processes(root: ObjectDef, info: Any) -> list[ApprovalProcessDef]:
+        return list(root.approval_processes)
 
 
 class FieldTypeInfo(graphene.ObjectType):

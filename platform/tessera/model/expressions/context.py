@@ -19,6 +19,8 @@ class Context(StrEnum):
     """A workflow condition, evaluated on a record change."""
     FILTER = "FILTER"
     """A report or list filter, always compiled to SQL."""
+    ACTION = "ACTION"
+    """A value a workflow or approval action computes from the record (field updates, message text)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ RULES: dict[Context, ContextRules] = {
                                     result=ExprType.BOOLEAN),
     Context.FILTER: ContextRules("filters", allows_fields=True, record_change=False, result=ExprType.BOOLEAN,
                                  sql=True),
+    Context.ACTION: ContextRules("workflow actions", allows_fields=True, record_change=True, result=None),
 }
 
 RECORD_CHANGE_CONTEXTS = frozenset(c for c, r in RULES.items() if r.record_change)

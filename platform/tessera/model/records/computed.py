@@ -85,6 +85,10 @@ class ComputedFields:
             self._checked[key] = checked
         return checked
 
+    def cached(self, key: tuple[str, str, str], build: Any) -> Any:
+        """Anything else checked once per metadata version (workflows' compiled expressions)."""
+        return self._cached(key, build)
+
     def expression(self, obj: ObjectDef, field: FieldDef) -> CheckedExpression | None:
         """A formula's expression, or a rollup's filter (None when it has none)."""
         if field.type == "FORMULA":

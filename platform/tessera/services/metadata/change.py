@@ -13,6 +13,8 @@ from tessera.model.definitions import ObjectDef, TenantMetadata
 from tessera.model.records.tables import RecordTables
 from tessera.model.registry import TenantRef, load_metadata
 from tessera.services.audit import log_event, metadata_changes
+from tessera.services.automation.dependents import refuse_broken_automation
+from tessera.services.automation.workflow_checks import refuse_broken_workflows
 from tessera.services.metadata.computed import refuse_broken
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.ddl import DDL, in_metadata_transaction
@@ -76,6 +78,8 @@ def run_change(rt: Runtime, actor: Actor, step: Callable[[Change], T]) -> T:
         result = step(change)
         after = change.reload()
         refuse_broken(after, before=before)
+        refuse_broken_automation(conn, tenant.id, after)
+        refuse_broken_workflows(conn, tenant.id, after, rt.plugins)
         for target, details in metadata_changes(before, after):
             log_event(conn, tenant.id, "metadata", target=target, user_id=actor.user_id, details=details)
         return result

@@ -16,7 +16,7 @@ def create_records(
 ) -> list[str]:
     """Insert ``rows`` into ``object_name`` in one transaction; all or nothing."""
     with rt.write(actor.tenant) as conn:
-        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins).create(object_name, rows, bulk=bulk)
+        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins, max_workflow_depth=rt.config.jobs.workflow_max_depth).create(object_name, rows, bulk=bulk)
 
 
 def update_record(
@@ -24,14 +24,14 @@ def update_record(
     data: Mapping[str, Any], expected_version: int | None = None,
 ) -> str:
     with rt.write(actor.tenant) as conn:
-        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins).update(object_name, record_id, data, expected_version)
+        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins, max_workflow_depth=rt.config.jobs.workflow_max_depth).update(object_name, record_id, data, expected_version)
 
 
 def delete_record(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, record_id: str) -> str:
     with rt.write(actor.tenant) as conn:
-        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins).delete(object_name, record_id)
+        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins, max_workflow_depth=rt.config.jobs.workflow_max_depth).delete(object_name, record_id)
 
 
 def restore_record(rt: Runtime, actor: Actor, model: TenantModel, object_name: str, record_id: str) -> str:
     with rt.write(actor.tenant) as conn:
-        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins).restore(object_name, record_id)
+        return RecordWriter(conn, model, actor, rt.config.limits, rt.plugins, max_workflow_depth=rt.config.jobs.workflow_max_depth).restore(object_name, record_id)

@@ -45,12 +45,7 @@ class RuleCheck:
         """The values of every path the rules read, per record id, as the transaction sees them now."""
         if not self.rules or not ids:
             return {}
-        fields = self.model.field_sql(self.conn.dialect.name)
-        table = self.model.tables.table(self.obj.name)
-        resolve = fields.resolver(self.obj.name, table)
-        columns = [resolve(path).label(f"p{i}") for i, path in enumerate(self.paths)]
-        rows = self.conn.execute(sa.select(table.c.id, *columns).where(table.c.id.in_(list(ids)))).all()
-        return {row[0]: {".".join(path): row[i + 1] for i, path in enumerate(self.paths)} for row in rows}
+        return read_paths(self.conn, self.model, self.obj, ids, self.paths)
 
     def prior(self, ids: Sequence[str]) -> dict[str, Values]:
         """Values before the write, when some rule needs them."""
@@ -74,3 +69,19 @@ class RuleCheck:
                     )))
                     break
         return found
+
+
+def read_paths(
+    conn: sa.Connection, model: TenantModel, obj: ObjectDef, ids: Sequence[str], paths: Sequence[tuple[str, ...]]
+) -> dict[str, Values]:
+    """Values of field ``paths`` (lookup paths, formulas, rollups) per record id, as ``conn`` sees them
+    (deleted records included: a delete's own rules and workflows read what was deleted)."""
+    if not ids:
+        return {}
+    fields = model.field_sql(conn.dialect.name)
+    table = model.tables.table(obj.name)
+    resolve = fields.resolver(obj.name, table)
+    paths = list(paths)
+    columns = [resolve(path).label(f"p{i}") for i, path in enumerate(paths)]
+    rows = conn.execute(sa.select(table.c.id, *columns).where(table.c.id.in_(list(ids)))).all()
+    return {row[0]: {".".join(path): row[i + 1] for i, path in enumerate(paths)} for row in rows}

@@ -24,12 +24,14 @@ from tessera.core.errors import (
     ValidationErrors,
 )
 from tessera.core.ids import is_uuid, new_id
-from tessera.model.access import Action
+from tessera.model.access import SYSTEM, Action
 from tessera.model.definitions import FieldDef, ObjectDef
 from tessera.model.expressions import RecordEnv, evaluate
 from tessera.model.field_types import registry
 from tessera.model.registry import TenantModel
 from tessera.plugin_host import PluginHost
+from tessera.services.automation import state_machines, triggers
+from tessera.services.automation.locks import refuse_locked
 from tessera.services.metadata.sequences import take_numbers
 from tessera.services.records.history import HistoryWriter, cleared_by_delete, output_value
 from tessera.services.records.plugin_writes import run_write_hooks
@@ -45,7 +47,8 @@ class RecordWriter:
 
     def __init__(
         self, conn: sa.Connection, model: TenantModel, actor: Actor, limits: Limits,
-        plugins: PluginHost | None = None, depth: int = 0,
+        plugins: PluginHost | None = None, depth: int = 0, *, workflow_depth: int = 0,
+        max_workflow_depth: int = 5,
     ) -> None:
         self.conn = conn
         self.model = model
@@ -56,10 +59,21 @@ class RecordWriter:
         self.limits = limits
         self.plugins = plugins
         self.depth = depth
+        self.workflow_depth = workflow_depth
+        """How many workflow runs led to this write (0: a user's own write)."""
+        self.max_workflow_depth = max_workflow_depth
 
     def nested(self, actor: Actor) -> RecordWriter:
         """A writer for what a plugin hook writes within this write (same transaction)."""
-        return RecordWriter(self.conn, self.model, actor, self.limits, self.plugins, self.depth + 1)
+        return RecordWriter(self.conn, self.model, actor, self.limits, self.plugins, self.depth + 1,
+                            workflow_depth=self.workflow_depth, max_workflow_depth=self.max_workflow_depth)
+
+    def for_workflow(self) -> RecordWriter:
+        """A writer for a workflow's field updates within this write: system rights, recorded as the
+        triggering user's with channel ``workflow``, one workflow level deeper."""
+        actor = Actor(self.actor.tenant, self.actor.user_id, "workflow", SYSTEM)
+        return RecordWriter(self.conn, self.model, actor, self.limits, self.plugins, self.depth,
+                            workflow_depth=self.workflow_depth + 1, max_workflow_depth=self.max_workflow_depth)
 
     def _object(self, name: str, action: Action) -> ObjectDef:
         obj = self.meta.object(name)
@@ -108,6 +122,9 @@ class RecordWriter:
             except ValidationErrors as exc:
                 errors.extend(_at(e, index if bulk else None) for e in exc.errors)
         self._raise(errors)
+        # Stage state machines: allowed initial states, their roles, fields required on entering.
+        state_machines.check(self.conn, self.access, obj, self.tables.table(obj.name),
+                             [(None, row) for row in values], bulk=bulk)
         self._check_references(obj, values, [None] * len(values), bulk)
         self._check_unique(obj, values, [None] * len(values), bulk)
         now = utcnow()
@@ -137,6 +154,7 @@ class RecordWriter:
             history.created(obj, record["id"], record)
         history.flush()
         run_write_hooks(self, self.plugins, obj, [(record_id, True, {}) for record_id in ids])
+        triggers.fire_record_workflows(self, obj, "CREATED", [(record_id, {}) for record_id in ids])
         return ids
 
     # --- update ---------------------------------------------------------------------------
@@ -158,10 +176,14 @@ class RecordWriter:
                 "it was changed by someone else; reload and retry",
                 field="expectedVersion", currentVersion=current.version,
             )
+        # A record pending approval is locked (services/automation/locks.py).
+        refuse_locked(self.conn, self.actor.tenant.id, self.access, obj, record_id)
         try:
             values = self._prepare(obj, data, creating=False)
         except ValidationErrors as exc:
             raise exc.errors[0] if len(exc.errors) == 1 else exc from None
+        # Stage state machines: allowed transitions, their roles, fields required on entering.
+        state_machines.check(self.conn, self.access, obj, table, [(record_id, values)])
         self._check_references(obj, [values], [record_id], False)
         self._check_unique(obj, [values], [record_id], False)
         if "owner_id" in values and values["owner_id"] is None:
@@ -185,7 +207,9 @@ class RecordWriter:
         history = HistoryWriter(self.conn, self.actor)
         history.updated(obj, record_id, old, changes)
         history.flush()
-        run_write_hooks(self, self.plugins, obj, [(record_id, False, _api_values(obj, old, changes))])
+        old_values = _api_values(obj, old, changes)
+        run_write_hooks(self, self.plugins, obj, [(record_id, False, old_values)])
+        triggers.fire_record_workflows(self, obj, "UPDATED", [(record_id, old_values)])
         return record_id
 
     # --- delete ---------------------------------------------------------------------------
@@ -200,9 +224,11 @@ class RecordWriter:
         ).first()
         if not exists:
             raise NotFound(f"no {obj.name} with id {record_id}", field="id")
+        refuse_locked(self.conn, self.actor.tenant.id, self.access, obj, record_id)
         history = HistoryWriter(self.conn, self.actor)
         self._delete(obj, [record_id], history.at, set(), history)
         history.flush()
+        triggers.fire_record_workflows(self, obj, "DELETED", [(record_id, {})])
         return record_id
 
     def _delete(

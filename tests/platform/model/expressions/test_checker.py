@@ -68,7 +68,7 @@ def refusal(world, source: str, context: Context = Context.FORMULA, **kwargs) ->
     ("DATEDIFF(title, startDate, endDate)", "1:10: argument 1 of DATEDIFF must be written as a literal",
      "type_mismatch"),
     ("ISCHANGED(stage)", "1:1: ISCHANGED is not allowed in formulas (only in validation rules, workflow "
-                         "conditions)", "not_allowed"),
+                         "conditions, workflow actions)", "not_allowed"),
     ("PRIORVALUE(qty) + 1", "1:1: PRIORVALUE is not allowed in formulas", "not_allowed"),
     ("qty +\n  LEN(qty)", "2:7: type mismatch: argument 1 of LEN must be TEXT, not INTEGER", "type_mismatch"),
 ])

@@ -1,0 +1,1 @@
+"""Reports and dashboards: running definitions, saved reports, tenant report settings."""
