@@ -4,7 +4,8 @@ It installs configurable stages (``salesStage``), keeps a stage history of every
 (``stageHistory``, written by ``before_record_write`` on each stage change), marks effective
 follow-ups on activities, and answers funnel metrics as GraphQL queries (``funnelConversion``,
 ``funnelWinRate``, ``funnelSalesCycle``, ``funnelStageDurations``, ``funnelPipeline``,
-``funnelForecast``, ``funnelStalledDeals``, ``funnelScorecard``), each with the caller's permissions.
+``funnelForecast``, ``funnelStalledDeals``, ``funnelScorecard``), each with the caller's permissions,
+and a daily job alerting owners and managers of stalled deals and falling conversion (``alerts.py``).
 Definitions of every metric: docs/scenarios/funnel.md.
 """
 
@@ -15,12 +16,13 @@ from typing import Any
 
 from tessera.plugin import (
     GraphQLExtension,
+    JobSpec,
     MetadataPackage,
     PluginInfo,
     SampleDataSpec,
     hookimpl,
 )
-from tessera_funnel import graphql, sample, stages
+from tessera_funnel import alerts, graphql, sample, stages
 
 VERSION = "1.0.0"
 
@@ -39,6 +41,11 @@ def register_metadata_packages() -> list[MetadataPackage]:
 @hookimpl
 def register_graphql_extensions() -> list[GraphQLExtension]:
     return [graphql.extension()]
+
+
+@hookimpl
+def register_jobs() -> list[JobSpec]:
+    return [alerts.job()]
 
 
 @hookimpl

@@ -496,7 +496,6 @@ webhook_deliveries = sa.Table(
 )
 
 # --- reports and dashboards -------------------------------------------------------------------------
-# Scheduled snapshots (a ``report_snapshots`` table keyed by report and time) come with the job system.
 
 reports = sa.Table(
     "reports",
@@ -509,6 +508,8 @@ reports = sa.Table(
     sa.Column("object_name", sa.String(63), nullable=False),
     sa.Column("definition", sa.JSON, nullable=False),
     sa.Column("origin", sa.String(63), nullable=False),
+    sa.Column("snapshot_cron", sa.String(100), nullable=True),
+    sa.Column("snapshot_fired_at", UTCDateTime(), nullable=True),
     sa.Column("created_by", sa.String(36), nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -537,4 +538,18 @@ dashboard_roles = sa.Table(
     metadata,
     sa.Column("dashboard_id", sa.String(36), sa.ForeignKey("dashboards.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("role_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+report_snapshots = sa.Table(
+    "report_snapshots",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("report_id", sa.String(36), sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("taken_at", UTCDateTime(), nullable=False),
+    sa.Column("columns", sa.JSON, nullable=False),
+    sa.Column("rows", sa.JSON, nullable=False),
+    sa.Column("totals", sa.JSON, nullable=False),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.UniqueConstraint("report_id", "taken_at", name="uq_report_snapshots_report_time"),
 )

@@ -4,7 +4,9 @@ What the statement is made of:
 
 - the source object's live records the caller may read (``QueryCompiler.where``: structured filter
   and the caller's record predicate), an expression filter (checked against the caller's view of
-  the metadata, so an unreadable field is unknown), and a date range resolved in the tenant's zone;
+  the metadata, so an unreadable field is unknown; its lookup hops are the report's own LEFT JOINs,
+  so a parent the caller cannot reach reads as null there too), and a date range resolved in the
+  tenant's zone;
 - lookup paths joined once each (``paths.PathJoins``);
 - groupings (date buckets from ``calendar``) and aggregates; the group order is a ``row_number()``
   window (``_pos``), so ``limit`` is a plain ``_pos <= n`` and every grouped query has the same shape;
@@ -102,7 +104,7 @@ def compile_report(definition: ReportDefinition, fields: FieldSql, access: UserA
     check_filter_fields(joins, obj, definition.filter, "filter")
     where = compiler.where(obj, definition.filter)
     if definition.expression:
-        where = sa.and_(where, _expression(definition.expression, meta, access, fields, obj.name))
+        where = sa.and_(where, _expression(definition.expression, meta, access, joins))
     if definition.date_range is not None:
         where = sa.and_(where, _date_range(definition, joins, settings, fields.now))
     if not definition.grouped:
@@ -136,15 +138,39 @@ def compile_report(definition: ReportDefinition, fields: FieldSql, access: UserA
     return CompiledReport(definition, statement, groups, measures, sql_totals=sql_totals)
 
 
-def _expression(source: str, meta: Any, access: UserAccess, fields: FieldSql, object_name: str
-                ) -> sa.ColumnElement[bool]:
+def _expression(source: str, meta: Any, access: UserAccess, joins: PathJoins) -> sa.ColumnElement[bool]:
     visible = visible_metadata(meta, access.profile)
     try:
-        checked = check_for_object(source, visible, object_name, Context.FILTER)
+        checked = check_for_object(source, visible, joins.base.name, Context.FILTER)
     except ValidationError as exc:
         raise ValidationError(f"expression: {exc.message}", field="expression") from None
-    compiled = compile_sql(checked, fields.resolver(object_name), dialect=fields.dialect, now=fields.now)
+    fields = joins.fields
+    compiled = compile_sql(checked, ReachableResolver(joins), dialect=fields.dialect, now=fields.now)
     return sa.func.coalesce(compiled, sa.false()) == sa.true()
+
+
+class ReachableResolver:
+    """Expression paths for a report: hops through lookups to objects are the report's LEFT JOINs,
+    whose ON clause holds the target's record predicate (``PathJoins``). The expressions' default
+    resolver reads a parent through a correlated subquery without it, which would let a filter match
+    against a record the caller cannot see. Hops to users (``owner.name``) keep the default."""
+
+    def __init__(self, joins: PathJoins) -> None:
+        self.joins = joins
+        self.fields = joins.fields
+
+    def __call__(self, path: tuple[str, ...]) -> sa.ColumnElement[Any]:
+        meta, obj, hops = self.joins.meta, self.joins.base, 0
+        for name in path[:-1]:
+            field = obj.field(name)
+            target = meta.object(field.target or "") if field is not None and field.is_lookup else None
+            if target is None:
+                break
+            obj, hops = target, hops + 1
+        if hops == 0:
+            return self.fields.resolver(self.joins.base.name)(path)
+        source, reached = self.joins.lookups(path[:hops])
+        return self.fields.resolver(reached.name, source)(path[hops:])
 
 
 def _date_range(definition: ReportDefinition, joins: PathJoins, settings: Settings, now: datetime

@@ -94,6 +94,15 @@ class PathJoins:
             source, obj = self._join(tuple(names[: index + 1]), source, obj, field)
         raise AssertionError("unreachable")
 
+    def lookups(self, names: tuple[str, ...]) -> tuple[sa.FromClause, ObjectDef]:
+        """The record a chain of lookups to objects reaches, joined as the paths' lookups are."""
+        obj, source = self.base, self.table
+        for index, name in enumerate(names):
+            field = obj.field(name)
+            assert field is not None and field.is_lookup, "checked by the caller"
+            source, obj = self._join(names[: index + 1], source, obj, field)
+        return source, obj
+
     def _join(self, prefix: tuple[str, ...], source: sa.FromClause, obj: ObjectDef, field: FieldDef
               ) -> tuple[sa.FromClause, ObjectDef]:
         if prefix in self._joins:

@@ -4,6 +4,7 @@ report type. One statement per report, executed with the caller's access."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,11 +28,17 @@ from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import reports, tenants
 
 
-def report_settings(rt: Runtime, tenant_id: str, locale: str | None = None) -> Settings:
-    with rt.db.system.connect() as conn:
-        row = conn.execute(sa.select(tenants.c.timezone, tenants.c.fiscal_year_start_month)
-                           .where(tenants.c.id == tenant_id)).one()
-    return Settings(timezone=row.timezone, fiscal_start=row.fiscal_year_start_month, now=utcnow(), locale=locale)
+def report_settings(rt: Runtime, tenant_id: str, locale: str | None = None, *, conn: sa.Connection | None = None,
+                    now: datetime | None = None) -> Settings:
+    """The tenant's calendar (read on ``conn`` when given, e.g. inside a job's transaction)."""
+    query = sa.select(tenants.c.timezone, tenants.c.fiscal_year_start_month).where(tenants.c.id == tenant_id)
+    if conn is not None:
+        row = conn.execute(query).one()
+    else:
+        with rt.db.system.connect() as own:
+            row = own.execute(query).one()
+    return Settings(timezone=row.timezone, fiscal_start=row.fiscal_year_start_month, now=now or utcnow(),
+                    locale=locale)
 
 
 def compile_for(rt: Runtime, actor: Actor, conn: sa.Connection, data: Mapping[str, Any],
@@ -50,12 +57,18 @@ def run_definition(rt: Runtime, actor: Actor, data: Mapping[str, Any], params: M
                    settings: Settings | None = None) -> ReportResult:
     """Run a definition (its JSON form) for ``actor``."""
     with rt.read(actor.tenant) as conn:
-        compiled = compile_for(rt, actor, conn, data, params, settings=settings)
-        rows = conn.execute(compiled.statement)
-        if not compiled.definition.grouped:
-            return ReportResult(listing_columns(compiled), list(listing_rows(compiled, rows)), {},
-                                {"type": "TABLE", **(compiled.definition.chart or {})})
-        return grouped_result(compiled, rows.all())
+        return result_in(rt, actor, conn, data, params, settings)
+
+
+def result_in(rt: Runtime, actor: Actor, conn: sa.Connection, data: Mapping[str, Any],
+              params: Mapping[str, Any] | None = None, settings: Settings | None = None) -> ReportResult:
+    """Run a definition on an open connection of the tenant."""
+    compiled = compile_for(rt, actor, conn, data, params, settings=settings)
+    rows = conn.execute(compiled.statement)
+    if not compiled.definition.grouped:
+        return ReportResult(listing_columns(compiled), list(listing_rows(compiled, rows)), {},
+                            {"type": "TABLE", **(compiled.definition.chart or {})})
+    return grouped_result(compiled, rows.all())
 
 
 def run_report(rt: Runtime, actor: Actor, definition: Mapping[str, Any] | None = None, *,

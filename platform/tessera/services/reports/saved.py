@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from croniter import croniter
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -31,6 +32,7 @@ class SavedReport:
     definition: Mapping[str, Any]
     origin: str
     updated_at: datetime
+    snapshot_cron: str | None = None
 
 
 def _admin(actor: Actor) -> None:
@@ -40,16 +42,29 @@ def _admin(actor: Actor) -> None:
 
 def _row(row: Any) -> SavedReport:
     return SavedReport(row.id, row.name, row.labels or {}, row.description, row.object_name, row.definition,
-                       row.origin, row.updated_at)
+                       row.origin, row.updated_at, row.snapshot_cron)
+
+
+def check_cron(value: Any) -> str | None:
+    """A snapshot schedule: five cron fields (UTC), or None for none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.split()) != 5 or not croniter.is_valid(value):
+        raise ValidationError("snapshotCron: five cron fields (minute hour day month weekday)", field="snapshotCron")
+    return value
+
+
+def system_actor(actor: Actor) -> Actor:
+    """``actor`` with the platform's own access: definitions are checked against all the metadata."""
+    return Actor(actor.tenant, actor.user_id, actor.channel, SYSTEM)
 
 
 def check_definition(rt: Runtime, actor: Actor, definition: Any) -> dict[str, Any]:
     """The definition, refused unless it compiles (defaults of its parameters bound)."""
     if not isinstance(definition, Mapping):
         raise ValidationError("definition: an object is required", field="definition")
-    system = Actor(actor.tenant, actor.user_id, actor.channel, SYSTEM)
     with rt.read(actor.tenant) as conn:
-        compile_for(rt, system, conn, definition)
+        compile_for(rt, system_actor(actor), conn, definition)
     return dict(definition)
 
 
@@ -71,12 +86,23 @@ def get_report(rt: Runtime, actor: Actor, name: str) -> SavedReport:
 def save_report_in(conn: sa.Connection, rt: Runtime, actor: Actor, data: Mapping[str, Any], *, create: bool,
                    origin: str = "custom") -> None:
     name = check_name(data.get("name"), what="report")
-    definition = check_definition(rt, actor, data.get("definition"))
-    existing = conn.execute(sa.select(reports.c.id).where(reports.c.tenant_id == actor.tenant.id,
-                                                          reports.c.name == name)).first()
+    existing = conn.execute(sa.select(reports.c.id, reports.c.definition, reports.c.snapshot_cron).where(
+        reports.c.tenant_id == actor.tenant.id, reports.c.name == name)).first()
+    given = data.get("definition")
+    if given is None and not create and existing is not None:
+        given = existing.definition
+    definition = check_definition(rt, actor, given)
     now = utcnow()
-    values = {"labels": data.get("label") or {}, "description": data.get("description"),
-              "object_name": definition.get("object"), "definition": definition, "updated_at": now}
+    values: dict[str, Any] = {"object_name": definition.get("object"), "definition": definition, "updated_at": now}
+    for key, column in (("label", "labels"), ("description", "description")):
+        if create or key in data:
+            value = data.get(key)
+            values[column] = ({} if value is None else {"en": value} if isinstance(value, str) else dict(value)
+                              ) if key == "label" else value
+    if create or "snapshotCron" in data:
+        values["snapshot_cron"] = check_cron(data.get("snapshotCron"))
+        if existing is None or existing.snapshot_cron != values["snapshot_cron"]:
+            values["snapshot_fired_at"] = None  # a new schedule is armed by the next tick
     if create:
         if existing is not None:
             raise Conflict(f"name: a report '{name}' exists", field="name")
