@@ -267,7 +267,7 @@ def test_metadata_export_then_apply_round_trips(
     applied = migrated_env.run("metadata", "apply", str(package), "--tenant", "acme")
     assert applied.exit_code == 0, applied.output
     assert (
-        applied.stdout.strip() == "objectsCreated: 2, objectsUpdated: 0, fieldsCreated: 4, fieldsUpdated: 0, rulesCreated: 0, rulesUpdated: 0, workflowsCreated: 0, workflowsUpdated: 0"
+        applied.stdout.strip() == "objectsCreated: 2, objectsUpdated: 0, fieldsCreated: 4, fieldsUpdated: 0, rulesCreated: 0, rulesUpdated: 0, workflowsCreated: 0, workflowsUpdated: 0, automationApplied: 0"
     )
     # when its metadata is exported to a file and to stdout
     exported_file = tmp_path / "acme.yaml"
@@ -284,11 +284,11 @@ def test_metadata_export_then_apply_round_trips(
     # then the new tenant gets the custom objects, and exports the very same text
     assert into_beta.exit_code == 0, into_beta.output
     assert (
-        into_beta.stdout.strip() == "objectsCreated: 2, objectsUpdated: 0, fieldsCreated: 4, fieldsUpdated: 0, rulesCreated: 0, rulesUpdated: 0, workflowsCreated: 0, workflowsUpdated: 0"
+        into_beta.stdout.strip() == "objectsCreated: 2, objectsUpdated: 0, fieldsCreated: 4, fieldsUpdated: 0, rulesCreated: 0, rulesUpdated: 0, workflowsCreated: 0, workflowsUpdated: 0, automationApplied: 0"
     )
     assert migrated_env.run("metadata", "export", "--tenant", "beta").stdout == exported
     again = migrated_env.run("metadata", "apply", str(exported_file), "--tenant", "beta")
-    assert again.stdout.strip() == "objectsCreated: 0, objectsUpdated: 0, fieldsCreated: 0, fieldsUpdated: 0, rulesCreated: 0, rulesUpdated: 0, workflowsCreated: 0, workflowsUpdated: 0"
+    assert again.stdout.strip() == "objectsCreated: 0, objectsUpdated: 0, fieldsCreated: 0, fieldsUpdated: 0, rulesCreated: 0, rulesUpdated: 0, workflowsCreated: 0, workflowsUpdated: 0, automationApplied: 0"
 
 
 @pytest.mark.parametrize(

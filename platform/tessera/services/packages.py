@@ -19,6 +19,8 @@ from tessera.core.errors import TesseraError, ValidationError
 from tessera.model.definitions import COMPUTED_TYPES, ObjectDef, TenantMetadata
 from tessera.model.exports import export_field, export_object, export_rule
 from tessera.plugin_host import PluginHost, default_host
+from tessera.services.automation.approval_processes import apply_approval_process_in, export_approval_process
+from tessera.services.automation.state_machines import apply_state_machine_in, export_state_machine
 from tessera.services.automation.workflows import (
     add_workflow_in,
     planned_workflow,
@@ -30,7 +32,11 @@ from tessera.services.metadata.computed import prepare_field
 from tessera.services.metadata.fields import add_field_in, planned_field, update_field_in
 from tessera.services.metadata.objects import create_object_in, planned_object, update_object_in
 from tessera.services.metadata.rules import add_rule_in, planned_rule, update_rule_in
+from tessera.services.reports.packaged import apply_reports_in
 from tessera.services.runtime import Actor, Runtime
+
+DEFINITION_LISTS = ("fields", "validationRules", "stateMachines", "approvalProcesses", "workflows", "reports")
+"""Keys of an object spec that list definitions of their own (the rest is the object's header)."""
 
 
 def standard_package_dir() -> Path:
@@ -100,11 +106,12 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
     counts = {
         "objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0,
         "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0,
+        "automationApplied": 0,
     }
     for index, spec in enumerate(objects):
         if not isinstance(spec, dict) or not spec.get("name"):
             raise ValidationError(f"objects.{index}: an object needs a name", field=f"objects.{index}")
-        header = {k: v for k, v in spec.items() if k not in ("fields", "validationRules", "workflows")}
+        header = {k: v for k, v in spec.items() if k not in DEFINITION_LISTS}
         existing = change.meta.object(spec["name"])
         if existing is None:
             create_object_in(change, header, origin=origin)
@@ -135,9 +142,40 @@ def apply_package_in(change: Change, objects: list[dict[str, Any]], *, origin: s
         for rule in spec.get("validationRules") or []:
             _apply_rule(change, spec["name"], rule, origin, counts)
     for spec in objects:
+        for machine in spec.get("stateMachines") or []:
+            _apply_automation(change, spec["name"], machine, "stateMachines", origin, counts)
+        for process in spec.get("approvalProcesses") or []:
+            _apply_automation(change, spec["name"], process, "approvalProcesses", origin, counts)
+    for spec in objects:
         for workflow in spec.get("workflows") or []:
             _apply_workflow(change, spec["name"], workflow, origin, counts, plugins or default_host())
+    apply_reports_in(change, objects, origin, counts)
     return counts
+
+
+def _apply_automation(change: Change, name: str, item: Any, kind: str, origin: str, counts: dict[str, int]) -> None:
+    """A state machine or an approval process: created, replaced when it differs, else left alone."""
+    if not isinstance(item, dict):
+        raise ValidationError(f"{name}.{kind}: each entry is a mapping", field=kind)
+    machine = kind == "stateMachines"
+    key = item.get("field") if machine else item.get("name")
+
+    def current() -> dict[str, Any] | None:
+        obj = change.meta.object(name)
+        found = None if obj is None else next(
+            (d for d in (obj.state_machines if machine else obj.approval_processes)
+             if (d.field if machine else d.name) == key), None)  # type: ignore[union-attr]
+        if found is None:
+            return None
+        return export_state_machine(found) if machine else export_approval_process(found)  # type: ignore[arg-type]
+
+    with _named(name, key):
+        before = current()
+        apply = apply_state_machine_in if machine else apply_approval_process_in
+        apply(change, {**item, "object": name}, origin=origin)
+        change.reload()
+        if current() != before:
+            counts["automationApplied"] += 1
 
 
 def _apply_workflow(change: Change, name: str, workflow: Any, origin: str, counts: dict[str, int],
@@ -197,8 +235,8 @@ def _named(object_name: str, item: Any) -> Iterator[None]:
 def _object_header(obj: ObjectDef) -> dict[str, Any]:
     data = export_object(obj)
     data.pop("fields")
-    data.pop("validationRules", None)
-    data.pop("workflows", None)
+    for key in DEFINITION_LISTS[1:]:
+        data.pop(key, None)
     return data
 
 

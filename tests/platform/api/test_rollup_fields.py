@@ -32,6 +32,7 @@ NO_CHANGE = {
     "rulesUpdated": 0,
     "workflowsCreated": 0,
     "workflowsUpdated": 0,
+    "automationApplied": 0,
 }
 CREATE_FIELD = """
 mutation($input: CreateFieldInput!) { createField(input: $input) {

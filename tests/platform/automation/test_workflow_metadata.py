@@ -75,3 +75,36 @@ def test_deleting_a_field_a_workflow_uses_is_refused_naming_the_workflow(
     # through GraphQL the refusal carries its code
     error = gql.error('mutation { deleteField(input: {object: "prospect", name: "score", confirm: true}) { name } }')
     assert error["extensions"]["code"] == "IN_USE"
+
+
+def _ticket_package(allow_reopen: bool) -> list[dict[str, Any]]:
+    transitions = [{"from": None, "to": "open"}, {"from": "open", "to": "closed"}]
+    if allow_reopen:
+        transitions.append({"from": "closed", "to": "open"})
+    return [{
+        "name": "ticket", "pluralName": "tickets", "label": {"en": "Ticket"}, "pluralLabel": {"en": "Tickets"},
+        "fields": [
+            {"name": "subject", "type": "TEXT", "required": True},
+            {"name": "status", "type": "PICKLIST", "options": [{"value": "open"}, {"value": "closed"}]},
+            {"name": "resolution", "type": "TEXT"},
+        ],
+        "stateMachines": [{"field": "status", "transitions": transitions, "requiredFields": {"closed": ["resolution"]}}],
+        "approvalProcesses": [{"name": "closeTicket", "approvers": {"type": "MANAGER_CHAIN", "levels": 1},
+                               "onApprove": {"resolution": "approved"}}],
+    }]
+
+
+def test_a_package_brings_state_machines_and_approval_processes(
+    runtime: Runtime, tenant: CreatedTenant, gql: GraphQLClient
+) -> None:
+    first = apply_package(runtime, _admin(runtime, tenant), _ticket_package(False))
+    assert first["automationApplied"] == 2
+    assert apply_package(runtime, _admin(runtime, tenant), _ticket_package(False))["automationApplied"] == 0
+    assert apply_package(runtime, _admin(runtime, tenant), _ticket_package(True))["automationApplied"] == 1
+    # the machine is enforced: closing needs a resolution
+    ticket = gql.data('mutation { createTicket(data: {subject: "Printer", status: "open"}) { id } }')["createTicket"]
+    error = gql.error('mutation($id: ID!) { updateTicket(id: $id, data: {status: "closed"}) { id } }',
+                      {"id": ticket["id"]})
+    assert error["extensions"]["code"] == "VALIDATION_ERROR" and error["extensions"]["field"] == "resolution"
+    processes = gql.data('{ approvalProcesses(object: "ticket") { name } }')["approvalProcesses"]
+    assert [p["name"] for p in processes] == ["closeTicket"]

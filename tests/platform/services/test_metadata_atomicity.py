@@ -404,7 +404,7 @@ def test_package_failing_on_its_last_objects_field_applies_nothing(
     assert gql.data(OBJECTS) == api_before
     # and the valid package applies afterwards
     counts = apply_package(runtime, actor, PACKAGE)
-    assert counts == {"objectsCreated": 3, "objectsUpdated": 0, "fieldsCreated": 5, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+    assert counts == {"objectsCreated": 3, "objectsUpdated": 0, "fieldsCreated": 5, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
     assert _snapshot(runtime, shared_tenant)["version"] == before["version"] + 1
 
 

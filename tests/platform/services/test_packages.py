@@ -23,7 +23,7 @@ from tessera.services.runtime import Actor, Runtime
 from tessera.services.tenants import CreatedTenant
 from tessera.testing import GraphQLClient, tenant_scope
 
-NO_CHANGE = {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+NO_CHANGE = {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
 
 PROJECT_YAML = """\
 name: project
@@ -232,7 +232,7 @@ def test_apply_creates_objects_with_mutual_lookups_and_reapply_is_a_no_op(
     # when it is applied
     counts = apply_package(runtime, actor, objects)
     # then both objects and all their fields are created
-    assert counts == {"objectsCreated": 2, "objectsUpdated": 0, "fieldsCreated": 12, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+    assert counts == {"objectsCreated": 2, "objectsUpdated": 0, "fieldsCreated": 12, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
     meta = _meta(runtime, shared_tenant)
     project, milestone = meta.by_name["project"], meta.by_name["milestone"]
     assert [f.name for f in project.fields] == [
@@ -313,7 +313,7 @@ def test_apply_updates_what_changed_and_counts_it(runtime: Runtime, shared_tenan
     ]
     counts = apply_package(runtime, actor, second)
     # then exactly those changes are made and counted
-    assert counts == {"objectsCreated": 0, "objectsUpdated": 1, "fieldsCreated": 1, "fieldsUpdated": 1, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+    assert counts == {"objectsCreated": 0, "objectsUpdated": 1, "fieldsCreated": 1, "fieldsUpdated": 1, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
     venue = _meta(runtime, shared_tenant).by_name["venue"]
     assert dict(venue.labels) == {"en": "Venue", "zh": "场地"}
     assert venue.fields_by_name["hall"].opt("maxLength") == 80
@@ -371,7 +371,7 @@ def test_package_extends_a_standard_object_with_custom_fields(
     first = apply_package(runtime, actor, package)
     second = apply_package(runtime, actor, package)
     # then only the field is added, as a custom field, and the standard object is otherwise unchanged
-    assert first == {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 1, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+    assert first == {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 1, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
     assert second == NO_CHANGE
     contact = _meta(runtime, shared_tenant).by_name["contact"]
     assert contact.fields[:-1] == before.fields
@@ -407,7 +407,7 @@ def test_export_then_apply_into_a_fresh_tenant_then_export_gives_identical_text(
         # when the export is applied to a fresh tenant
         counts = apply_package(runtime, _actor(runtime, fresh), read_package(path))
         # then only the custom objects are created, and its export is the same text
-        assert counts == {"objectsCreated": 2, "objectsUpdated": 0, "fieldsCreated": 12, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+        assert counts == {"objectsCreated": 2, "objectsUpdated": 0, "fieldsCreated": 12, "fieldsUpdated": 0, "rulesCreated": 0, "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
         assert export_metadata(_meta(runtime, fresh)) == exported
         # and applying the export once more is a no-op
         assert apply_package(runtime, _actor(runtime, fresh), read_package(path)) == NO_CHANGE

@@ -34,7 +34,7 @@ from tessera.services.tenants import CreatedTenant
 from tessera.testing import GraphQLClient, drop_custom_objects, tenant_scope
 
 NO_CHANGE = {"objectsCreated": 0, "objectsUpdated": 0, "fieldsCreated": 0, "fieldsUpdated": 0, "rulesCreated": 0,
-             "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0}
+             "rulesUpdated": 0, "workflowsCreated": 0, "workflowsUpdated": 0, "automationApplied": 0}
 NO_REOPEN = 'AND(ISPICKVAL(PRIORVALUE(stage), "closedWon"), NOT(ISPICKVAL(stage, "closedWon")))'
 INPUT_FIELDS = "query($type: String!) { __type(name: $type) { inputFields { name type { kind } } } }"
 
