@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -112,11 +113,16 @@ def enqueue(
         attempts=0, max_attempts=max_attempts or 0, available_at=now + timedelta(seconds=delay_seconds),
         created_at=now,
     )
-    insert = (postgresql.insert(outbox) if conn.dialect.name == "postgresql" else sqlite.insert(outbox))
-    result = conn.execute(insert.values(**values).on_conflict_do_nothing(index_elements=["job_key"]))
+    result = conn.execute(_insert_once(conn.dialect.name), values)
     if result.rowcount:
         conn.info[QUEUED_FLAG] = True
     return bool(result.rowcount)
+
+
+@lru_cache(maxsize=2)
+def _insert_once(dialect: str) -> Any:
+    insert = postgresql.insert(outbox) if dialect == "postgresql" else sqlite.insert(outbox)
+    return insert.on_conflict_do_nothing(index_elements=["job_key"])
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -125,15 +131,15 @@ def perform(rt: Runtime, job_id: str) -> str:
     settings = rt.config.jobs
     now = utcnow()
     with rt.db.system.begin() as conn:
-        claimed = conn.execute(
+        row = conn.execute(
             outbox.update()
             .where(outbox.c.id == job_id, outbox.c.status.in_((PENDING, DISPATCHED)), outbox.c.available_at <= now)
             .values(status=RUNNING, attempts=outbox.c.attempts + 1,
                     lease_until=now + timedelta(seconds=lease_seconds(settings.timeout_seconds)))
-        ).rowcount
-        if not claimed:
+            .returning(*outbox.c)
+        ).mappings().first()
+        if row is None:
             return ""
-        row = conn.execute(sa.select(outbox).where(outbox.c.id == job_id)).mappings().one()
         tenant = tenant_ref(conn, tenant_id=row["tenant_id"]) if row["tenant_id"] else None
     kind = kinds().get(row["kind"])
     attempt = row["attempts"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,11 +46,16 @@ def record_run(
         duration_ms=int((finished - started).total_seconds() * 1000), error=error[:4000] if error else None,
         run_key=key[:255],
     )
-    insert = postgresql.insert(workflow_runs) if conn.dialect.name == "postgresql" else sqlite.insert(workflow_runs)
-    # A run recorded FAILED and re-queued by an administrator ends with its new outcome.
+    conn.execute(_upsert(conn.dialect.name), values)
+
+
+@lru_cache(maxsize=2)
+def _upsert(dialect: str) -> Any:
+    """Insert a run, once per key; a run recorded FAILED and re-queued by an administrator ends with
+    its new outcome. Built once per dialect: building ``excluded`` costs more than the insert."""
+    insert = postgresql.insert(workflow_runs) if dialect == "postgresql" else sqlite.insert(workflow_runs)
     later = {k: insert.excluded[k] for k in ("status", "finished_at", "duration_ms", "error", "started_at")}
-    conn.execute(insert.values(**values).on_conflict_do_update(
-        index_elements=["run_key"], set_=later, where=workflow_runs.c.status == "FAILED"))
+    return insert.on_conflict_do_update(index_elements=["run_key"], set_=later, where=workflow_runs.c.status == "FAILED")
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def fire_record_workflows(
     conn, model = writer.conn, writer.model
     ids = [record_id for record_id, _ in written]
     table = model.tables.table(obj.name)
-    versions = dict(conn.execute(sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
+    versions: dict[str, int] = {}
     for workflow in flows:
         program = compiled(model, workflow)
         watched = set(workflow.trigger.get("fields") or ())
@@ -60,6 +60,8 @@ def fire_record_workflows(
             now = utcnow()
             if not _holds(program, values, prior, event, now):
                 continue
+            if not versions:  # read once, and only when some workflow acts
+                versions.update(conn.execute(sa.select(table.c.id, table.c.version).where(table.c.id.in_(ids))).all())
             key = run_key(workflow, record_id, f"{event}:{versions.get(record_id, 0)}")
             if writer.workflow_depth >= writer.max_workflow_depth:
                 record_run(conn, writer.actor.tenant.id, workflow, record_id, event, "SKIPPED",
