@@ -19,6 +19,17 @@ from typing import Any
 import pluggy
 
 from tessera.core.errors import PluginError
+from tessera.plugin.connectors import (
+    TRANSFORMS,
+    ChildTarget,
+    ConnectorHttp,
+    ConnectorProvider,
+    ExternalRecord,
+    FetchedPage,
+    FieldMapping,
+    RecordFailure,
+    SyncContext,
+)
 from tessera.plugin.definitions import (
     ConnectorSpec,
     ExpressionFunctionSpec,
@@ -51,8 +62,15 @@ def request_of(info: Any) -> RequestView:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "TRANSFORMS",
+    "ChildTarget",
+    "ConnectorHttp",
+    "ConnectorProvider",
     "ConnectorSpec",
     "ExpressionFunctionSpec",
+    "ExternalRecord",
+    "FetchedPage",
+    "FieldMapping",
     "FieldTypeSpec",
     "GraphQLExtension",
     "JobRunContext",
@@ -62,11 +80,13 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "RecordChange",
+    "RecordFailure",
     "RecordWriteContext",
     "ReportTypeSpec",
     "RequestView",
     "SampleContext",
     "SampleDataSpec",
+    "SyncContext",
     "WorkflowActionContext",
     "WorkflowActionSpec",
     "hookimpl",
