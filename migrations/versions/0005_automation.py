@@ -132,6 +132,8 @@ def upgrade() -> None:
         sa.Column("completed_at", TS, nullable=True),
         sa.Column("comment", sa.Text, nullable=True),
         sa.Index("ix_approval_requests_record", "tenant_id", "record_id", "status"),
+        sa.Index("uq_approval_requests_pending", "tenant_id", "record_id", unique=True,
+                 sqlite_where=sa.text("status = 'PENDING'"), postgresql_where=sa.text("status = 'PENDING'")),
     )
 
     op.create_table(

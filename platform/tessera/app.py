@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tessera.api import graphql_view, health
+from tessera.api import exports, graphql_view, health
 from tessera.core.config import Config
 from tessera.core.logging import configure_logging
 from tessera.jobs.transport import EmbeddedTransport, attach
@@ -17,8 +17,9 @@ def create_app(config: Config | None = None, *, runtime: Runtime | None = None) 
     configure_logging()
     rt = runtime or Runtime(config or Config.from_env())
     require_current(rt.db)
-    if rt.transport is None:
-        # Background jobs: rq when Redis is configured, else a thread of this process.
+    if runtime is None:
+        # Background jobs: rq when Redis is configured, else a thread of this process. (A runtime
+        # handed in brings its own transport, or none: then jobs wait for a worker.)
         transport = attach(rt, mode="thread")
         if isinstance(transport, EmbeddedTransport):
             transport.start()
@@ -29,4 +30,5 @@ def create_app(config: Config | None = None, *, runtime: Runtime | None = None) 
     app.extensions["tessera.graphql"] = graphql_view.GraphQLService(rt)
     app.register_blueprint(graphql_view.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(exports.blueprint)
     return app

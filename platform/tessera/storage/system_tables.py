@@ -404,6 +404,9 @@ approval_requests = sa.Table(
     sa.Column("completed_at", UTCDateTime(), nullable=True),
     sa.Column("comment", sa.Text, nullable=True),
     sa.Index("ix_approval_requests_record", "tenant_id", "record_id", "status"),
+    # At most one pending request per record, even when two submissions race.
+    sa.Index("uq_approval_requests_pending", "tenant_id", "record_id", unique=True,
+             sqlite_where=sa.text("status = 'PENDING'"), postgresql_where=sa.text("status = 'PENDING'")),
 )
 
 approval_steps = sa.Table(
@@ -552,4 +555,63 @@ report_snapshots = sa.Table(
     sa.Column("totals", sa.JSON, nullable=False),
     sa.Column("row_count", sa.Integer, nullable=False),
     sa.UniqueConstraint("report_id", "taken_at", name="uq_report_snapshots_report_time"),
+)
+
+# --- connectors (issue 8) ---------------------------------------------------------------------------
+
+connectors = sa.Table(
+    "connectors",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(63), nullable=False),
+    sa.Column("plugin", sa.String(63), nullable=False),
+    sa.Column("provider", sa.String(63), nullable=False),
+    sa.Column("config", sa.JSON, nullable=False),
+    sa.Column("secrets", sa.Text, nullable=True),
+    sa.Column("target_object", sa.String(63), nullable=False),
+    sa.Column("match_key", sa.String(63), nullable=False),
+    sa.Column("mapping", sa.JSON, nullable=True),
+    sa.Column("schedule", sa.String(100), nullable=True),
+    sa.Column("schedule_fired_at", UTCDateTime(), nullable=True),
+    sa.Column("run_as", sa.String(36), sa.ForeignKey("users.id", ondelete="SET NULL", name="fk_connectors_run_as"),
+              nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("cursor", sa.Text, nullable=True),
+    sa.Column("created_by", sa.String(36), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_connectors_tenant_name"),
+)
+
+connector_runs = sa.Table(
+    "connector_runs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("connector_id", sa.String(36), sa.ForeignKey("connectors.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("trigger", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("pages", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("unchanged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("error_samples", sa.JSON, nullable=False),
+    sa.Column("started_by", sa.String(36), nullable=True),
+    sa.Index("ix_connector_runs_connector", "connector_id", "started_at"),
+)
+
+connector_records = sa.Table(
+    "connector_records",
+    metadata,
+    sa.Column("connector_id", sa.String(36), sa.ForeignKey("connectors.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("object_name", sa.String(63), primary_key=True),
+    sa.Column("external_key", sa.String(255), primary_key=True),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("synced_at", UTCDateTime(), nullable=False),
 )

@@ -63,10 +63,16 @@ def submit_for_approval(rt: Runtime, actor: Actor, data: Mapping[str, Any]) -> A
             raise ValidationError(f"process: approval process '{process.name}' finds no approver for you "
                                   f"({_who(process)})", field="process")
         request_id, now = new_id(), utcnow()
-        conn.execute(approval_requests.insert().values(
-            id=request_id, tenant_id=actor.tenant.id, process_id=process.id, object_name=obj.name, record_id=record_id,
-            status=PENDING, step=1, submitted_by=actor.user_id, submitted_at=now, completed_at=None, comment=comment,
-        ))
+        try:
+            with conn.begin_nested():
+                conn.execute(approval_requests.insert().values(
+                    id=request_id, tenant_id=actor.tenant.id, process_id=process.id, object_name=obj.name,
+                    record_id=record_id, status=PENDING, step=1, submitted_by=actor.user_id, submitted_at=now,
+                    completed_at=None, comment=comment,
+                ))
+        except sa.exc.IntegrityError:
+            # another submission of the same record committed first
+            raise Conflict(f"{obj.name} {record_id} already has a pending approval request", field="recordId") from None
         _open_step(conn, actor.tenant.id, request_id, 1, approvers, now)
         _apply(conn, rt, model, actor, obj, record_id, process.on_submit)
         _ask(conn, actor.tenant.id, model, obj, record_id, request_id, 1, approvers, comment)
