@@ -226,9 +226,17 @@ class RecordWriter:
             raise NotFound(f"no {obj.name} with id {record_id}", field="id")
         refuse_locked(self.conn, self.actor.tenant.id, self.access, obj, record_id)
         history = HistoryWriter(self.conn, self.actor)
-        self._delete(obj, [record_id], history.at, set(), history)
+        deleted: set[tuple[str, str]] = set()
+        self._delete(obj, [record_id], history.at, deleted, history)
         history.flush()
+        # The delete's own record first, then each object whose records it cascaded to.
         triggers.fire_record_workflows(self, obj, "DELETED", [(record_id, {})])
+        cascaded: dict[str, list[str]] = defaultdict(list)
+        for name, one in sorted(deleted):
+            if (name, one) != (obj.name, record_id):
+                cascaded[name].append(one)
+        for name, ids in cascaded.items():
+            triggers.fire_record_workflows(self, self.meta.by_name[name], "DELETED", [(one, {}) for one in ids])
         return record_id
 
     def _delete(
