@@ -25,3 +25,29 @@ def test_activities_deleted_with_their_account_trigger_their_deleted_workflow(gq
     assert {(r["trigger"], r["status"]) for r in runs} == {("DELETED", "SUCCEEDED")}
     titles = sorted(n["title"] for n in gql.data("{ notifications { title } }")["notifications"])
     assert titles == ["Gone: call one", "Gone: call two"]
+
+
+def test_notify_the_owner_of_a_related_record(gql: GraphQLClient) -> None:
+    # the account belongs to a colleague; the activity is logged by the administrator
+    colleague = gql.data('mutation { createUser(input: {email: "kam@example.com", name: "Kam"}) { id } }')["createUser"]["id"]
+    account = gql.data("mutation($d: AccountCreateInput!) { createAccount(data: $d) { id } }",
+                       {"d": {"name": "Theirs", "owner": colleague}})["createAccount"]["id"]
+    gql.data(CREATE_WORKFLOW, {"i": {
+        "object": "activity", "name": "tellAccountOwner", "trigger": {"event": "CREATED"},
+        "actions": [{"type": "NOTIFY", "recipients": ["owner:account"], "title": "Activity on your account"}],
+    }})
+    gql.data("mutation($d: ActivityCreateInput!) { createActivity(data: $d) { id } }",
+             {"d": {"subject": "visit", "activityType": "visit", "account": account}})
+    assert gql.data("{ notifications { title } }")["notifications"] == []  # not the administrator's
+    token = gql.data('mutation($u: ID!) { createApiToken(input: {name: "t", user: $u}) { token } }',
+                     {"u": colleague})["createApiToken"]["token"]
+    theirs = GraphQLClient(gql.app, token).data("{ notifications { title } }")["notifications"]
+    assert theirs == [{"title": "Activity on your account"}]
+    runs = gql.data(RUNS, {"w": "tellAccountOwner"})["workflowRuns"]
+    assert [r["status"] for r in runs] == ["SUCCEEDED"]
+    bad = gql.error(CREATE_WORKFLOW, {"i": {
+        "object": "activity", "name": "broken", "trigger": {"event": "CREATED"},
+        "actions": [{"type": "NOTIFY", "recipients": ["owner:subject"], "title": "x"}],
+    }})
+    assert bad["extensions"]["code"] == "VALIDATION_ERROR"
+    assert bad["message"] == "actions.0.recipients: activity has no lookup 'subject'"

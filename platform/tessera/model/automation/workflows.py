@@ -31,7 +31,10 @@ from tessera.model.field_types import registry
 EVENTS = ("CREATED", "UPDATED", "DELETED", "SCHEDULED", "DATE_RELATIVE", "MANUAL")
 RECORD_EVENTS = frozenset({"CREATED", "UPDATED", "DELETED"})
 ACTION_TYPES = ("UPDATE_FIELDS", "CREATE_RECORD", "UPDATE_RELATED", "NOTIFY", "WEBHOOK", "ASSIGN", "PLUGIN")
-RECIPIENT = re.compile(r"^(owner|manager|creator|triggeredBy|user:[0-9a-fA-F-]{36}|role:[A-Za-z][A-Za-z0-9_]*)$")
+RECIPIENT = re.compile(
+    r"^(owner|manager|creator|triggeredBy|user:[0-9a-fA-F-]{36}|role:[A-Za-z][A-Za-z0-9_]*|owner:[a-z][A-Za-z0-9]*)$"
+)
+RECIPIENT_HELP = "owner, manager, creator, triggeredBy, owner:<lookup field>, user:<id> or role:<name>"
 NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,62}$")
 MAX_ACTIONS = 20
 MAX_WEBHOOK_TIMEOUT = 30
@@ -206,12 +209,15 @@ def _action(meta: TenantMetadata, obj: ObjectDef, trigger: Mapping[str, Any], da
     elif kind == "NOTIFY":
         recipients = data.get("recipients")
         if not isinstance(recipients, Sequence) or isinstance(recipients, str) or not recipients:
-            raise ValidationError(f"{where}.recipients: give a list (owner, manager, creator, triggeredBy, "
-                                  "user:<id>, role:<name>)", field="actions")
+            raise ValidationError(f"{where}.recipients: give a list ({RECIPIENT_HELP})", field="actions")
         for recipient in recipients:
             if not isinstance(recipient, str) or not RECIPIENT.match(recipient):
-                raise ValidationError(f"{where}.recipients: '{recipient}' is not owner, manager, creator, "
-                                      "triggeredBy, user:<id> or role:<name>", field="actions")
+                raise ValidationError(f"{where}.recipients: '{recipient}' is not {RECIPIENT_HELP}", field="actions")
+            if recipient.startswith("owner:"):
+                lookup = obj.field(recipient[6:])
+                if lookup is None or not lookup.is_lookup:
+                    raise ValidationError(f"{where}.recipients: {obj.name} has no lookup '{recipient[6:]}'",
+                                          field="actions")
             if recipient.startswith("role:") and recipient[5:] not in context.role_names:
                 raise ValidationError(f"{where}.recipients: no role '{recipient[5:]}'", field="actions")
             if recipient.startswith("user:") and recipient[5:] not in context.user_ids:

@@ -197,6 +197,11 @@ class _Run:
                 manager = self.conn.execute(sa.select(users.c.manager_id).where(users.c.id == values["owner"])).scalar()
                 if manager:
                     found.append(manager)
+            elif spec.startswith("owner:"):
+                related = read_paths(self.conn, self.model, self.obj, [self._need_record()], [(spec[6:], "owner")])
+                owner = related.get(self._need_record(), {}).get(f"{spec[6:]}.owner")
+                if owner:
+                    found.append(owner)
             elif spec.startswith("user:"):
                 found.append(spec[5:])
             elif spec.startswith("role:"):
