@@ -14,26 +14,23 @@ timings per case, medians of repeated runs in the same process:
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from bench.list_queries import _median, serve
+from bench.common import bench_runtime, median, serve
 from tessera.api.graphql_view import GraphQLService
 from tessera.core.clock import utcnow
 from tessera.core.ids import new_id
 from tessera.model.records.query import QueryCompiler
 from tessera.services.metadata import create_field, create_object
 from tessera.services.runtime import Actor
-from tessera.testing import config_for_tests, drop_test_schemas, migrated_runtime, new_tenant
+from tessera.testing import new_tenant
 
 RECORDS = 100_000
 REPEATS = 9
@@ -110,47 +107,38 @@ def _graphql(service: GraphQLService, rt: Any, token: str, filter_: dict[str, An
 
 
 def main() -> None:
-    url = os.environ.get("TESSERA_BENCH_DATABASE_URL")
-    if url:
-        os.environ["TESSERA_TEST_DATABASE_URL"] = url
-    with tempfile.TemporaryDirectory() as tmp:
-        config = config_for_tests(Path(tmp))
-        rt = migrated_runtime(config)
-        try:
-            created = new_tenant(rt, "bench")
-            actor = Actor(created.tenant, created.admin_user_id, "import")
-            create_object(rt, actor, {"name": "benchDeal", "pluralName": "benchDeals", "fields": FIELDS})
-            for formula in FORMULAS:
-                create_field(rt, Actor(rt.tenant("bench"), created.admin_user_id), {"object": "benchDeal", **formula})
-            tenant = rt.tenant("bench")
-            with rt.db.system.connect() as conn:
-                model = rt.model(conn, tenant)
-            table = model.tables.table("benchDeal")
-            with rt.db.tenant(tenant.schema_name).begin() as conn:
-                rows = _rows(RECORDS)
-                for start in range(0, RECORDS, 10_000):
-                    conn.execute(table.insert(), rows[start:start + 10_000])
-            service = GraphQLService(rt)
-            compiler = QueryCompiler(model.field_sql(rt.dialect))
-            obj = model.meta.by_name["benchDeal"]
-            print(f"backend: {rt.dialect}; {RECORDS:,} records; median of {REPEATS} runs; ratios against hand")
-            print(f"{'formula':>10} {'matches':>8} {'hand ms':>8} {'compiled':>9} {'ratio':>6} {'graphql':>8} {'ratio':>6}")
-            for name, filter_, hand_where in _cases(table, rt.dialect):
-                compiled_where = compiler.where(obj, filter_)
-                with rt.db.tenant(tenant.schema_name).connect() as conn:
-                    expected = conn.execute(sa.select(sa.func.count()).select_from(table).where(
-                        table.c.deleted_at.is_(None), hand_where)).scalar_one()
-                    got = conn.execute(sa.select(sa.func.count()).select_from(table).where(compiled_where)).scalar_one()
-                assert got == expected, f"{name}: formula filter counts {got}, hand-written {expected}"
-                hand = _median(_count(rt, table, hand_where), REPEATS)
-                compiled = _median(_count(rt, table, compiled_where), REPEATS)
-                api = _median(_graphql(service, rt, created.token, filter_), REPEATS)
-                print(f"{name:>10} {expected:>8} {hand * 1000:>8.1f} {compiled * 1000:>9.1f} {compiled / hand:>6.2f} "
-                      f"{api * 1000:>8.1f} {api / hand:>6.2f}")
-                sys.stdout.flush()
-        finally:
-            rt.close()
-            drop_test_schemas(config)
+    with bench_runtime() as (rt, _tmp):
+        created = new_tenant(rt, "bench")
+        actor = Actor(created.tenant, created.admin_user_id, "import")
+        create_object(rt, actor, {"name": "benchDeal", "pluralName": "benchDeals", "fields": FIELDS})
+        for formula in FORMULAS:
+            create_field(rt, Actor(rt.tenant("bench"), created.admin_user_id), {"object": "benchDeal", **formula})
+        tenant = rt.tenant("bench")
+        with rt.db.system.connect() as conn:
+            model = rt.model(conn, tenant)
+        table = model.tables.table("benchDeal")
+        with rt.db.tenant(tenant.schema_name).begin() as conn:
+            rows = _rows(RECORDS)
+            for start in range(0, RECORDS, 10_000):
+                conn.execute(table.insert(), rows[start:start + 10_000])
+        service = GraphQLService(rt)
+        compiler = QueryCompiler(model.field_sql(rt.dialect))
+        obj = model.meta.by_name["benchDeal"]
+        print(f"backend: {rt.dialect}; {RECORDS:,} records; median of {REPEATS} runs; ratios against hand")
+        print(f"{'formula':>10} {'matches':>8} {'hand ms':>8} {'compiled':>9} {'ratio':>6} {'graphql':>8} {'ratio':>6}")
+        for name, filter_, hand_where in _cases(table, rt.dialect):
+            compiled_where = compiler.where(obj, filter_)
+            with rt.db.tenant(tenant.schema_name).connect() as conn:
+                expected = conn.execute(sa.select(sa.func.count()).select_from(table).where(
+                    table.c.deleted_at.is_(None), hand_where)).scalar_one()
+                got = conn.execute(sa.select(sa.func.count()).select_from(table).where(compiled_where)).scalar_one()
+            assert got == expected, f"{name}: formula filter counts {got}, hand-written {expected}"
+            hand = median(_count(rt, table, hand_where), REPEATS)
+            compiled = median(_count(rt, table, compiled_where), REPEATS)
+            api = median(_graphql(service, rt, created.token, filter_), REPEATS)
+            print(f"{name:>10} {expected:>8} {hand * 1000:>8.1f} {compiled * 1000:>9.1f} {compiled / hand:>6.2f} "
+                  f"{api * 1000:>8.1f} {api / hand:>6.2f}")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -12,20 +12,16 @@ repeated runs, because these machines are noisy.
 from __future__ import annotations
 
 import json
-import os
-import statistics
 import sys
-import tempfile
 import time
-from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from graphql import ExecutionContext, execute, parse
 
+from bench.common import bench_runtime, median, serve
 from tessera.api.context import RequestContext
 from tessera.api.execution import Precompiled, TesseraExecutionContext
 from tessera.api.graphql_view import GraphQLService
@@ -34,7 +30,7 @@ from tessera.services.metadata import create_object
 from tessera.services.records import create_records
 from tessera.services.runtime import Actor
 from tessera.services.tokens import authenticate
-from tessera.testing import config_for_tests, drop_test_schemas, migrated_runtime, new_tenant
+from tessera.testing import new_tenant
 
 SIZES = (100, 1_000, 10_000)
 FIELDS = [
@@ -82,15 +78,6 @@ def _floor(rt: Any, table: sa.Table, n: int) -> float:
     return time.perf_counter() - started
 
 
-def serve(service: GraphQLService, rt: Any, token: str, operation: dict[str, Any]) -> dict[str, Any]:
-    """One operation the way the endpoint serves it: token, model and access lookups, then the run."""
-    with rt.db.system.connect() as conn:
-        principal = authenticate(conn, token)
-        model = rt.model(conn, principal.tenant)
-        access = rt.access(conn, principal.tenant, principal.user_id)
-    with RequestContext(rt, principal, model, access=access) as ctx:
-        return service.run(ctx, operation)
-
 
 def _graphql(service: GraphQLService, rt: Any, token: str, n: int) -> float:
     started = time.perf_counter()
@@ -127,43 +114,29 @@ def _walked(service: GraphQLService, rt: Any, token: str, n: int) -> float:
     return elapsed
 
 
-def _median(fn: Any, repeats: int) -> float:
-    fn()  # warm caches (schema, parsed document, statement cache)
-    return statistics.median(fn() for _ in range(repeats))
-
 
 def main() -> None:
-    url = os.environ.get("TESSERA_BENCH_DATABASE_URL")
-    if url:
-        os.environ["TESSERA_TEST_DATABASE_URL"] = url
-    with tempfile.TemporaryDirectory() as tmp:
-        config = config_for_tests(Path(tmp))
-        config = replace(config, limits=Limits(max_page_size=max(SIZES), max_bulk_rows=max(SIZES)))
-        rt = migrated_runtime(config)
-        try:
-            created = new_tenant(rt, "bench")
-            actor = Actor(created.tenant, created.admin_user_id, "import")
-            create_object(rt, actor, {"name": "benchItem", "pluralName": "benchItems", "fields": FIELDS})
-            tenant = rt.tenant("bench")
-            actor = Actor(tenant, created.admin_user_id, "import")
-            with rt.db.system.connect() as conn:
-                model = rt.model(conn, tenant)
-            create_records(rt, actor, model, "benchItem", _rows(max(SIZES)))
-            table = model.tables.table("benchItem")
-            service = GraphQLService(rt)
-            print(f"backend: {rt.dialect}; median of repeated runs; ratio = GraphQL / floor")
-            print(f"{'records':>8} {'floor ms':>9} {'graphql ms':>10} {'ratio':>6} {'walked ms':>10} {'ratio':>6}")
-            for n in SIZES:
-                repeats = 30 if n <= 1000 else 7
-                floor = _median(lambda n=n: _floor(rt, table, n), repeats)
-                api = _median(lambda n=n: _graphql(service, rt, created.token, n), repeats)
-                walked = _median(lambda n=n: _walked(service, rt, created.token, n), repeats)
-                print(f"{n:>8} {floor * 1000:>9.2f} {api * 1000:>10.2f} {api / floor:>6.2f} "
-                      f"{walked * 1000:>10.2f} {walked / floor:>6.2f}")
-                sys.stdout.flush()
-        finally:
-            rt.close()
-            drop_test_schemas(config)
+    with bench_runtime(limits=Limits(max_page_size=max(SIZES), max_bulk_rows=max(SIZES))) as (rt, _tmp):
+        created = new_tenant(rt, "bench")
+        actor = Actor(created.tenant, created.admin_user_id, "import")
+        create_object(rt, actor, {"name": "benchItem", "pluralName": "benchItems", "fields": FIELDS})
+        tenant = rt.tenant("bench")
+        actor = Actor(tenant, created.admin_user_id, "import")
+        with rt.db.system.connect() as conn:
+            model = rt.model(conn, tenant)
+        create_records(rt, actor, model, "benchItem", _rows(max(SIZES)))
+        table = model.tables.table("benchItem")
+        service = GraphQLService(rt)
+        print(f"backend: {rt.dialect}; median of repeated runs; ratio = GraphQL / floor")
+        print(f"{'records':>8} {'floor ms':>9} {'graphql ms':>10} {'ratio':>6} {'walked ms':>10} {'ratio':>6}")
+        for n in SIZES:
+            repeats = 30 if n <= 1000 else 7
+            floor = median(lambda n=n: _floor(rt, table, n), repeats)
+            api = median(lambda n=n: _graphql(service, rt, created.token, n), repeats)
+            walked = median(lambda n=n: _walked(service, rt, created.token, n), repeats)
+            print(f"{n:>8} {floor * 1000:>9.2f} {api * 1000:>10.2f} {api / floor:>6.2f} "
+                  f"{walked * 1000:>10.2f} {walked / floor:>6.2f}")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

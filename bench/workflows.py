@@ -22,17 +22,16 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
+from bench.common import bench_runtime
 from tessera.jobs.transport import RqTransport, dispatch
 from tessera.jobs.worker import use_runtime
 from tessera.services.automation.outbox import due_jobs, run_due
@@ -40,7 +39,7 @@ from tessera.services.automation.workflows import create_workflow
 from tessera.services.metadata import create_field, create_object
 from tessera.services.records import create_records
 from tessera.services.runtime import Actor, Runtime
-from tessera.testing import config_for_tests, drop_test_schemas, migrated_runtime, new_tenant
+from tessera.testing import new_tenant
 
 ROUNDS = 15
 WRITES_PER_ROUND = 40
@@ -74,33 +73,23 @@ def _write_round(rt: Runtime, actor: Actor, obj: str) -> float:
 
 
 def main() -> None:
-    url = os.environ.get("TESSERA_BENCH_DATABASE_URL")
-    if url:
-        os.environ["TESSERA_TEST_DATABASE_URL"] = url
-    with tempfile.TemporaryDirectory() as tmp:
-        config = config_for_tests(Path(tmp))
-        rt = migrated_runtime(config)
-        rt.transport = None  # writes leave their jobs in the outbox; the job part is timed separately
-        try:
-            created = new_tenant(rt)
-            actor = Actor(created.tenant, created.admin_user_id, "api")
-            _setup(rt, actor)
-            actor = Actor(rt.tenant(created.tenant.slug), created.admin_user_id, "api")
-            times: dict[str, list[float]] = {name: [] for name in CASES}
-            for name in CASES:  # warm-up
-                _write_round(rt, actor, f"wb{name[0].upper()}{name[1:]}")
-            for _ in range(ROUNDS):
-                for name in CASES:
-                    times[name].append(_write_round(rt, actor, f"wb{name[0].upper()}{name[1:]}"))
-            base = statistics.median(times["plain"])
-            print(f"backend: {rt.dialect}; {ROUNDS} rounds x {WRITES_PER_ROUND} single-record creates per case")
+    with bench_runtime() as (rt, _tmp):
+        created = new_tenant(rt)
+        actor = Actor(created.tenant, created.admin_user_id, "api")
+        _setup(rt, actor)
+        actor = Actor(rt.tenant(created.tenant.slug), created.admin_user_id, "api")
+        times: dict[str, list[float]] = {name: [] for name in CASES}
+        for name in CASES:  # warm-up
+            _write_round(rt, actor, f"wb{name[0].upper()}{name[1:]}")
+        for _ in range(ROUNDS):
             for name in CASES:
-                median = statistics.median(times[name])
-                print(f"  {name:<12} {median * 1000:7.2f} ms/write   ratio vs plain {median / base:5.2f}")
-            _jobs_per_second(rt, config)
-        finally:
-            rt.close()
-            drop_test_schemas(config)
+                times[name].append(_write_round(rt, actor, f"wb{name[0].upper()}{name[1:]}"))
+        base = statistics.median(times["plain"])
+        print(f"backend: {rt.dialect}; {ROUNDS} rounds x {WRITES_PER_ROUND} single-record creates per case")
+        for name in CASES:
+            median = statistics.median(times[name])
+            print(f"  {name:<12} {median * 1000:7.2f} ms/write   ratio vs plain {median / base:5.2f}")
+        _jobs_per_second(rt, rt.config)
 
 
 def _jobs_per_second(rt: Runtime, config: Any) -> None:

@@ -1,5 +1,5 @@
-"""Reports and dashboards (shared per role), and the tenant's calendar for reports: time zone and
-fiscal-year start month.
+"""Reports (with an optional snapshot schedule) and their stored snapshots, dashboards (shared per
+role), and the tenant's calendar for reports: time zone and fiscal-year start month.
 
 Revision ID: 0006_reports
 Revises: 0005_automation
@@ -15,7 +15,7 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
-TABLES = ["dashboard_roles", "dashboards", "reports"]
+TABLES = ["report_snapshots", "dashboard_roles", "dashboards", "reports"]
 
 
 def upgrade() -> None:
@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("object_name", sa.String(63), nullable=False),
         sa.Column("definition", sa.JSON, nullable=False),
         sa.Column("origin", sa.String(63), nullable=False),
+        sa.Column("snapshot_cron", sa.String(100), nullable=True),
+        sa.Column("snapshot_fired_at", TS, nullable=True),
         sa.Column("created_by", sa.String(36), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
@@ -59,6 +61,19 @@ def upgrade() -> None:
         "dashboard_roles",
         sa.Column("dashboard_id", sa.String(36), sa.ForeignKey("dashboards.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("role_id", sa.String(36), sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+    )
+
+    op.create_table(
+        "report_snapshots",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tenant_id", sa.String(36), sa.ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("report_id", sa.String(36), sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("taken_at", TS, nullable=False),
+        sa.Column("columns", sa.JSON, nullable=False),
+        sa.Column("rows", sa.JSON, nullable=False),
+        sa.Column("totals", sa.JSON, nullable=False),
+        sa.Column("row_count", sa.Integer, nullable=False),
+        sa.UniqueConstraint("report_id", "taken_at", name="uq_report_snapshots_report_time"),
     )
 
 

@@ -19,10 +19,11 @@ from tessera.plugin import (
     JobSpec,
     MetadataPackage,
     PluginInfo,
+    ReportTypeSpec,
     SampleDataSpec,
     hookimpl,
 )
-from tessera_funnel import alerts, graphql, sample, stages
+from tessera_funnel import alerts, graphql, reports, sample, stages
 
 VERSION = "1.0.0"
 
@@ -41,6 +42,11 @@ def register_metadata_packages() -> list[MetadataPackage]:
 @hookimpl
 def register_graphql_extensions() -> list[GraphQLExtension]:
     return [graphql.extension()]
+
+
+@hookimpl
+def register_report_types() -> list[ReportTypeSpec]:
+    return reports.report_types()
 
 
 @hookimpl

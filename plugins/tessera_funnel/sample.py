@@ -9,7 +9,7 @@ from typing import Any
 
 from tessera_funnel.stages import DEFAULT_STAGES
 
-PER_ACCOUNT = 25
+PER_ACCOUNT = 50
 OPEN = [s["stage"] for s in DEFAULT_STAGES if s["kind"] == "open"]
 ADVANCE = 0.62
 """Chance a deal moves on from an open stage (otherwise it is lost there, or still open)."""

@@ -34,6 +34,8 @@ pytestmark = pytest.mark.slow
 SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "partner_plugin"
 CLI = "import sys; from tessera.cli import main; sys.exit(main())"
 FUNNEL = ("funnel         1.0.0      -                        Sales funnel: stages, stage history, conversion, win rate, forecast, rep scorecard")
+TENDERS = ("tenders        1.0.0      -                        Tender radar: OCDS tender feeds, compiled tenders and awards, "
+           "subscriptions")
 HEADER = "NAME           VERSION    TENANTS                  DESCRIPTION"
 GRAPHQL_SCRIPT = '''\
 """Runs the GraphQL documents read as a JSON list on stdin with the token given, prints the responses."""
@@ -130,11 +132,12 @@ def test_the_distribution_is_installed_in_the_new_environment_only(partner: Part
     assert version == "1.2.0"
     assert Path(location).resolve() == partner.site_packages.resolve()
     # beside the plugins Tessera itself bundles
-    assert sorted(entry_points) == [["funnel", "tessera_funnel"], ["orchard", "orchard_plugin"]]
+    assert sorted(entry_points) == [["funnel", "tessera_funnel"], ["orchard", "orchard_plugin"],
+                                    ["tenders", "tessera_tenders"]]
     # and this process (the development environment) does not see it
     with pytest.raises(PackageNotFoundError):
         distribution("tessera-orchard")
-    assert [e.name for e in installed_entry_points(group="tessera.plugins")] == ["funnel"]
+    assert sorted(e.name for e in installed_entry_points(group="tessera.plugins")) == ["funnel", "tenders"]
     assert not (Path(sysconfig.get_paths()["purelib"]) / "orchard_plugin").exists()
     assert (partner.site_packages / "orchard_plugin" / "metadata" / "tree.yaml").is_file()
 
@@ -150,12 +153,12 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     # when the plugins are listed: the entry point's plugin is there (beside Tessera's own), in no tenant yet
     listed = partner.cli("plugins", "list")
     assert (listed.returncode, listed.stdout.splitlines()) == (0, [
-        HEADER, FUNNEL, "orchard        1.2.0      -                        Orchards and their trees"])
+        HEADER, FUNNEL, "orchard        1.2.0      -                        Orchards and their trees", TENDERS])
     # and the allow-list narrows it down: empty loads none, a list naming it loads it
     none = partner.cli("plugins", "list", TESSERA_PLUGINS="")
     assert none.stdout == "no plugins (install a distribution declaring a 'tessera.plugins' entry point)\n"
     assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel").stdout.splitlines() == [HEADER, FUNNEL]
-    assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel, orchard").stdout == listed.stdout
+    assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel, orchard, tenders").stdout == listed.stdout
 
     # when it is installed into the tenant
     installed = partner.cli("plugins", "install", "orchard", "--tenant", "farm")
@@ -181,7 +184,8 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     plugins, field, types, acme, bad, beta, tree, grades, tree_grades, tree_object = answers
     assert plugins == {"data": {"plugins": [
         {"name": "funnel", "version": "1.0.0", "installed": False, "installedVersion": None},
-        {"name": "orchard", "version": "1.2.0", "installed": True, "installedVersion": "1.2.0"}]}}
+        {"name": "orchard", "version": "1.2.0", "installed": True, "installedVersion": "1.2.0"},
+        {"name": "tenders", "version": "1.0.0", "installed": False, "installedVersion": None}]}}
     assert field == {"data": {"createField": {"name": "quality", "type": "ORCHARD_GRADE", "origin": "custom"}}}
     assert {"key": "ORCHARD_GRADE", "graphqlType": "String"} in types["data"]["fieldTypes"]
     assert acme == {"data": {"createAccount": {"name": "Acme", "quality": "A", "orchardAcres": None}}}

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast, parse
 
+from tessera.api.callers import bearer, resolve_caller, session_cookie
 from tessera.api.context import RequestContext
 from tessera.api.documents import DocumentCache, InvalidDocument
 from tessera.api.errors import error_payload, request_error
@@ -21,8 +22,6 @@ from tessera.api.security.public import PUBLIC_SCHEMA, SESSION_COOKIE, PublicCon
 from tessera.core.errors import Forbidden, LimitExceeded, TesseraError, Unauthenticated, ValidationError
 from tessera.core.logging import log
 from tessera.services.runtime import Runtime
-from tessera.services.security.sessions import authenticate_session
-from tessera.services.tokens import authenticate
 
 logger = logging.getLogger("tessera.graphql")
 blueprint = Blueprint("graphql", __name__)
@@ -72,13 +71,6 @@ def _json(payload: Any, status: int = 200) -> Response:
     return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")), status=status, mimetype="application/json")
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    return None
-
-
 @blueprint.get("/graphql")
 def graphiql() -> Response:
     return Response(GRAPHIQL_HTML, mimetype="text/html")
@@ -95,27 +87,16 @@ def graphql_endpoint() -> Response:
         # NOTE: checked before reading the body, so an oversized request costs nothing to refuse.
         exc = LimitExceeded(f"request body must be at most {limits.max_body_bytes} bytes and declare its length")
         return _json({"errors": [request_error(exc)]}, 413)
-    token, cookie = _bearer(), request.cookies.get(SESSION_COOKIE)
-    csrf = None
-    anonymous = False
+    cookie = session_cookie()
     try:
-        with rt.db.system.connect() as conn:
-            if token is not None:
-                principal = authenticate(conn, token)
-            else:
-                try:
-                    principal, csrf = authenticate_session(conn, cookie)
-                except Unauthenticated:
-                    anonymous = True
-            if not anonymous:
-                model = rt.model(conn, principal.tenant)
-                access = rt.access(conn, principal.tenant, principal.user_id)
+        caller = resolve_caller(rt, bearer(), cookie)
     except Unauthenticated as exc:
         return _json({"errors": [request_error(exc)]}, 401)
-    if anonymous:
+    if caller is None:
         # No session, or an ended one: the request may still log in (and a stale cookie is cleared).
-        # NOTE: outside the read connection above, which would hold up the login's write on SQLite.
+        # NOTE: after resolve_caller closed its read connection, which would hold up the login's write on SQLite.
         return _anonymous(service, clear_cookie=cookie is not None)
+    principal, model, access, csrf = caller.principal, caller.model, caller.access, caller.csrf
     body = _body(limits)
     if isinstance(body, Response):
         return body

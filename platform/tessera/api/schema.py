@@ -18,9 +18,11 @@ from tessera.api.audit.schema import AuditMutation, AuditQuery
 from tessera.api.automation.approvals import ApprovalMutation, ApprovalQuery
 from tessera.api.automation.state_machines import StateMachineMutation, StateMachineQuery
 from tessera.api.automation.workflows import WorkflowMutation, WorkflowQuery
+from tessera.api.connectors.schema import ConnectorMutation, ConnectorQuery
 from tessera.api.data.schema import data_fields
 from tessera.api.metadata.schema import MetadataMutation, MetadataQuery
 from tessera.api.plugins.schema import PluginsMutation, PluginsQuery, extension_fields
+from tessera.api.reports.schema import ReportMutation, ReportQuery
 from tessera.api.security.schema import SecurityMutation, SecurityQuery
 from tessera.model.access import ADMIN, PermissionProfile, visible_metadata
 from tessera.model.definitions import TenantMetadata
@@ -49,9 +51,10 @@ def build_schema(
         queries = {**extra_queries, **queries}
         mutations = {**extra_mutations, **mutations}
     query = type("Query", (MetadataQuery, SecurityQuery, AuditQuery, PluginsQuery,
-                           StateMachineQuery, ApprovalQuery, WorkflowQuery), queries)
+                           StateMachineQuery, ApprovalQuery, WorkflowQuery, ReportQuery, ConnectorQuery), queries)
     mutation = type("Mutation", (MetadataMutation, SecurityMutation, AuditMutation, PluginsMutation,
-                                 StateMachineMutation, ApprovalMutation, WorkflowMutation), mutations)
+                                 StateMachineMutation, ApprovalMutation, WorkflowMutation, ReportMutation,
+                                 ConnectorMutation), mutations)
     return TenantSchema(graphene.Schema(query=query, mutation=mutation, auto_camelcase=True), visible)
 
 

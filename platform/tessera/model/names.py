@@ -61,6 +61,13 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
     # workflows, notifications and jobs (issue 6)
     "WorkflowEvent", "WorkflowRunStatus", "JobStatus", "WorkflowTriggerInput", "CreateWorkflowInput",
     "UpdateWorkflowInput", "WorkflowRun", "Workflow", "WebhookDelivery", "Notification", "Job",
+    # reports and dashboards (issue 7)
+    "MeasureFunction", "DateBucket", "ReportLayout", "ReportOrderDirection", "ReportGroupingInput",
+    "ReportMeasureInput", "ReportOrderInput", "ReportDefinitionInput", "ReportColumn", "ReportResult", "Report",
+    "ReportInput", "ReportSnapshot", "KpiValue", "DashboardWidget", "Dashboard", "DashboardInput",
+    "ReportSettings", "ReportSettingsInput",
+    # connectors (issue 8)
+    "Connector", "ConnectorRun", "CreateConnectorInput", "UpdateConnectorInput",
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
 
@@ -69,6 +76,8 @@ ROOT_FIELD_NAMES = frozenset({
     "recordHistory", "deletedRecords", "auditEvents", "plugins",
     "stateMachines", "approvalProcesses", "approvalRequests", "pendingApprovals",
     "workflows", "workflow", "workflowRuns", "webhookDeliveries", "notifications", "unreadNotifications", "jobs",
+    "runReport", "report", "reports", "reportSnapshots", "dashboard", "dashboards", "reportSettings",
+    "connectors", "connector", "connectorRuns",
 })
 """Query fields every tenant's schema has; no object's name or plural may take them."""
 

@@ -27,8 +27,10 @@ from tessera.plugin.connectors import (
     ExternalRecord,
     FetchedPage,
     FieldMapping,
+    MalformedPage,
     RecordFailure,
     SyncContext,
+    SyncedRecord,
 )
 from tessera.plugin.definitions import (
     ConnectorSpec,
@@ -76,6 +78,7 @@ __all__ = [
     "JobRunContext",
     "JobSpec",
     "LifecycleContext",
+    "MalformedPage",
     "MetadataPackage",
     "PluginError",
     "PluginInfo",
@@ -87,6 +90,7 @@ __all__ = [
     "SampleContext",
     "SampleDataSpec",
     "SyncContext",
+    "SyncedRecord",
     "WorkflowActionContext",
     "WorkflowActionSpec",
     "hookimpl",

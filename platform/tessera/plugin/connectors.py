@@ -13,7 +13,11 @@ runs, page by page:
 3. the framework maps each record's ``document`` to fields (the connector's ``FieldMapping`` list,
    the provider's ``default_mapping`` unless an admin edited it), upserts it by ``match_key`` through
    the normal write path (validation rules, the run-as user's permissions, field history with
-   channel ``connector``), skips unchanged records, and commits the page with its cursor.
+   channel ``connector``), skips unchanged records, and commits the page with its cursor;
+4. if the provider has an ``after_page(synced, context)`` method, it is called with the page's
+   ``SyncedRecord`` list in the page's transaction, before the commit (e.g. to notify users about new
+   or changed records through ``context.notify``; notifications are deduplicated by key, so a page
+   that is retried after a crash notifies once).
 
 Nothing here refers to Tessera's internals.
 """
@@ -75,6 +79,26 @@ class FetchedPage:
     """Where the next fetch starts; None when the source has nothing more for now."""
     source: str
     """The URL or path this page came from (for the run log)."""
+    resume_cursor: str | None = None
+    """When ``next_cursor`` is None: where the NEXT run starts (e.g. the feed with ``since`` = the newest
+    publication date seen). None: the next run starts from the beginning."""
+
+
+@dataclass(frozen=True)
+class SyncedRecord:
+    """One record a page wrote or found unchanged, as ``after_page`` sees it."""
+
+    object: str
+    key: str
+    record_id: str
+    created: bool
+    changed: bool
+    """True when the record was created or updated by this page (False: unchanged, skipped)."""
+
+
+class MalformedPage(Exception):
+    """Raised by ``fetch`` or ``transform`` for a page that cannot be used at all: the run fails with this
+    message; pages committed before it are kept and the next run starts again at this page."""
 
 
 class ConnectorHttp(Protocol):
@@ -96,7 +120,14 @@ class SyncContext(Protocol):
 
     def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
                 order_by: Sequence[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
-        """Records of the tenant (system rights), e.g. the raw releases kept so far."""
+        """Records of the tenant (system rights), e.g. the raw releases kept so far. Reads see the
+        writes of the pages committed before, not those of the page being written."""
+        ...
+
+    def notify(self, user_ids: Sequence[str], *, title: str, body: str | None = None,
+               object_name: str | None = None, record_id: str | None = None, key: str) -> list[str]:
+        """In-app notifications, written in the page's transaction; the same ``key`` notifies each user
+        once (a retried page does not notify twice). Returns the ids of the notifications added."""
         ...
 
 
@@ -113,3 +144,6 @@ class ConnectorProvider(Protocol):
 
     def transform(self, page: FetchedPage, context: SyncContext) -> Iterable[ExternalRecord | RecordFailure]:
         ...
+
+    # Optional: ``after_page(self, synced: Sequence[SyncedRecord], context: SyncContext) -> None``
+    # (see step 4 above); a Protocol cannot mark a method optional, so it is looked up by name.

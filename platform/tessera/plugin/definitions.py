@@ -92,7 +92,12 @@ class WorkflowActionSpec:
 
 @dataclass(frozen=True)
 class ReportTypeSpec:
-    """A report type computing rows in the shared report result shape."""
+    """A report type computing rows in the shared report result shape.
+
+    ``run(tenant=, user_id=, definition=, params=, records=)`` returns ``{"columns": [{name, label,
+    type}], "rows": [[...]], "totals": {...}, "chart": {...}}``; ``records(object, fields, filter=...)``
+    reads with the caller's access. Take the keyword arguments you need and ``**_`` for the rest.
+    """
 
     key: str
     description: str
@@ -116,6 +121,12 @@ class ConnectorSpec:
     key: str
     description: str
     factory: Callable[..., Any]
+    """``factory(config)`` → a ``ConnectorProvider`` for one connector instance."""
+    rate_limit: float | None = None
+    """At most this many HTTP requests per second to the provider, per process (None: no limit)."""
+    secret_keys: tuple[str, ...] = ()
+    """Configuration keys holding credentials, besides those Tessera recognises by name (``password``,
+    ``token``, ``apiKey``, ``secret``, ``credentials``...): encrypted at rest, never shown."""
 
 
 @dataclass(frozen=True)

@@ -601,7 +601,9 @@ connector_runs = sa.Table(
     sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("error_samples", sa.JSON, nullable=False),
+    sa.Column("counts", sa.JSON, nullable=False),
     sa.Column("started_by", sa.String(36), nullable=True),
+    sa.Column("job_key", sa.String(255), nullable=True),
     sa.Index("ix_connector_runs_connector", "connector_id", "started_at"),
 )
 

@@ -77,7 +77,7 @@ class Sales:
 def _deals(account_ids: list[str], owners: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
     deals = []
     for i in range(40):
-        owner_key, owner_id = owners[i % len(owners)]
+        owner_key, owner_id = owners[(i // 2) % len(owners)]
         deal: dict[str, Any] = {
             "name": f"Deal {i:02d}", "stage": STAGES[i % len(STAGES)],
             "closeDate": f"{2025 + (i % 3 == 0)}-{(i % 12) + 1:02d}-{(i * 7) % 28 + 1:02d}",

@@ -114,7 +114,9 @@ def compile_report(definition: ReportDefinition, fields: FieldSql, access: UserA
     measures, inputs_m = _measure_inputs(definition, joins, compiler, obj)
     # Keys and measure inputs are computed in a subquery and grouped by its plain columns: grouping
     # by expressions would need each one repeated identically (bound parameters included) in GROUP BY.
-    rows = sa.select(*inputs, *inputs_m).select_from(joins.from_clause).where(where).subquery("r")
+    # A report of plain counts has no per-record input: a constant column keeps the subquery valid.
+    selected_rows = [*inputs, *inputs_m] or [sa.literal_column("1").label("_one")]
+    rows = sa.select(*selected_rows).select_from(joins.from_clause).where(where).subquery("r")
     selected, order_sql = _aggregates(measures, rows)
     keys = [rows.c[f"g{i}"] for i in range(len(groups))]
     order = _order(definition, groups, keys, order_sql, fields.dialect)
@@ -123,15 +125,16 @@ def compile_report(definition: ReportDefinition, fields: FieldSql, access: UserA
     if definition.others:
         inner = _others(definition, rows, keys, measures, order)
     else:
+        # select_from: without groupings, COUNT(*) alone would not name the rows it counts.
         inner = (sa.select(*[k.label(f"g{i}") for i, k in enumerate(keys)], *selected,
-                           sa.func.row_number().over(order_by=order).label("_pos")).group_by(*keys))
+                           sa.func.row_number().over(order_by=order).label("_pos")).select_from(rows).group_by(*keys))
     grouped = inner.subquery("g")
     body: Any = sa.select(*[c for c in grouped.c], sa.literal_column("0").label("_total"))
     if definition.limit is not None and not definition.others:
         body = body.where(grouped.c["_pos"] <= definition.limit)
     if sql_totals:
         totals = sa.select(*[sa.null().label(f"g{i}") for i in range(len(keys))], *selected,
-                           sa.null().label("_pos"), sa.literal_column("1").label("_total"))
+                           sa.null().label("_pos"), sa.literal_column("1").label("_total")).select_from(rows)
         body = sa.union_all(body, totals)
     union = body.subquery("u")
     statement = sa.select(*union.c).order_by(union.c["_total"], union.c["_pos"])

@@ -35,9 +35,11 @@ from tessera.services.automation.notifications import notify
 from tessera.services.automation.outbox import JobContext, enqueue, job_kind
 from tessera.services.automation.runs import compiled, run_key
 from tessera.services.automation.triggers import WORKFLOW_JOB, workflow_job
+from tessera.services.connectors.schedules import queue_connector_runs
 from tessera.services.records.read import RecordReader
 from tessera.services.records.rules import read_paths
 from tessera.services.records.write import RecordWriter
+from tessera.services.reports.snapshots import queue_snapshots
 from tessera.services.runtime import Actor, Runtime, tenant_ref
 from tessera.storage.system_tables import plugin_installs, tenants, users, workflow_schedules
 
@@ -99,6 +101,8 @@ def _tenant_tick(rt: Runtime, conn: sa.Connection, tenant: TenantRef, now: datet
             conn.execute(workflow_schedules.update().where(workflow_schedules.c.workflow_id == workflow.id)
                          .values(checked_until=now))
     queued += _plugin_jobs(rt, conn, tenant, now)
+    queued += queue_snapshots(rt, conn, tenant, now)
+    queued += queue_connector_runs(rt, conn, tenant, now)
     return queued
 
 

@@ -239,29 +239,36 @@ def kpi_value(result: ReportResult, measure: str) -> Any:
     return result.totals.get(measure)
 
 
-def view_dashboard(rt: Runtime, actor: Actor, name: str, filter_values: Mapping[str, Any] | None = None
-                   ) -> DashboardView:
-    """The dashboard with each widget's result for ``actor`` (``filter_values`` override the defaults)."""
-    dashboard = get_dashboard(rt, actor, name)
-    given = dict(filter_values or {})
+def filter_values(dashboard: Dashboard, given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Each dashboard filter's value: the one given, else its default."""
+    given = dict(given or {})
     for key in given:
         if all(f.name != key for f in dashboard.filters):
             raise ValidationError(f"filters.{key}: the dashboard has no such filter", field=f"filters.{key}")
-    values = {f.name: given.get(f.name, f.value) for f in dashboard.filters}
-    view = DashboardView(dashboard, values)
-    for widget in dashboard.widgets:
-        shown = WidgetView(widget)
-        try:
-            data = widget_definition(rt, actor, widget)
-            for item in dashboard.filters:
-                if values[item.name] is not None and _applies(rt, actor, data.get("object"), item.field):
-                    data = with_filter(data, filter_for(item.field, item.operator, values[item.name]))
-            shown.result = run_definition(rt, actor, data, widget.params)
-        except TesseraError as exc:
-            shown.error = {"message": exc.message, **exc.extensions()}
-        if shown.result is not None and widget.type == "KPI" and widget.measure is not None:
-            value = kpi_value(shown.result, widget.measure)
-            shown.kpi = {"value": value, "target": None if widget.target is None else str(widget.target),
-                         "status": kpi_status(value, widget)}
-        view.widgets.append(shown)
-    return view
+    return {f.name: given.get(f.name, f.value) for f in dashboard.filters}
+
+
+def widget_view(rt: Runtime, actor: Actor, dashboard: Dashboard, values: Mapping[str, Any], widget: Widget
+                ) -> WidgetView:
+    """One widget's result for ``actor``, with the dashboard's filters applied; errors are kept."""
+    shown = WidgetView(widget)
+    try:
+        data = widget_definition(rt, actor, widget)
+        for item in dashboard.filters:
+            if values.get(item.name) is not None and _applies(rt, actor, data.get("object"), item.field):
+                data = with_filter(data, filter_for(item.field, item.operator, values[item.name]))
+        shown.result = run_definition(rt, actor, data, widget.params)
+    except TesseraError as exc:
+        shown.error = {"message": exc.message, **exc.extensions()}
+    if shown.result is not None and widget.type == "KPI" and widget.measure is not None:
+        value = kpi_value(shown.result, widget.measure)
+        shown.kpi = {"value": value, "target": None if widget.target is None else str(widget.target),
+                     "status": kpi_status(value, widget)}
+    return shown
+
+
+def view_dashboard(rt: Runtime, actor: Actor, name: str, given: Mapping[str, Any] | None = None) -> DashboardView:
+    """The dashboard with each widget's result for ``actor`` (``given`` filter values override the defaults)."""
+    dashboard = get_dashboard(rt, actor, name)
+    values = filter_values(dashboard, given)
+    return DashboardView(dashboard, values, [widget_view(rt, actor, dashboard, values, w) for w in dashboard.widgets])

@@ -1,0 +1,1 @@
+"""Connectors in GraphQL (administrators)."""
