@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bench.common import bench_runtime
 from tessera.plugin import FetchedPage
 from tessera.services.connectors.instances import create_connector
 from tessera.services.connectors.mapping import map_document
 from tessera.services.connectors.runs import run_connector
 from tessera.services.plugins import install_plugin
 from tessera.services.runtime import Actor
-from tessera.testing import config_for_tests, drop_test_schemas, migrated_runtime, new_tenant
+from tessera.testing import new_tenant
 from tessera_tenders.feed import TenderFeed
 
 OCDS = Path(__file__).parents[1] / "tests" / "fixtures" / "ocds" / "worked-example-updates"
@@ -88,35 +87,26 @@ def baseline(folder: Path) -> float:
 
 
 def main() -> None:
-    url = os.environ.get("TESSERA_BENCH_DATABASE_URL")
-    if url:
-        os.environ["TESSERA_TEST_DATABASE_URL"] = url
-    with tempfile.TemporaryDirectory() as tmp:
-        config = config_for_tests(Path(tmp))
-        rt = migrated_runtime(config)
-        try:
-            folder = Path(tmp) / "packages"
-            folder.mkdir()
-            items = releases()
-            write_packages(folder, items)
-            floor = baseline(folder)
-            created = new_tenant(rt)
-            admin = Actor(created.tenant, created.admin_user_id, "cli")
-            install_plugin(rt, admin, "tenders")
-            admin = replace(admin, tenant=rt.tenant(created.tenant.slug))
-            create_connector(rt, admin, {"name": "bench", "plugin": "tenders", "config": {"source": str(folder)}})
-            started = time.perf_counter()
-            run = run_connector(rt, admin, "bench")
-            elapsed = time.perf_counter() - started
-            assert run.status == "SUCCEEDED", run
-            print(f"backend: {rt.dialect}; {len(items)} releases, {PROCESSES} processes, {run.pages} pages")
-            print(f"sync: {elapsed:.2f} s = {len(items) / elapsed:,.0f} releases/s "
-                  f"(created {run.created}, failed {run.failed})")
-            print(f"baseline (read + compile + map, no writes): {floor:.2f} s = {len(items) / floor:,.0f} releases/s")
-            print(f"ratio sync / baseline: {elapsed / floor:.1f}x")
-        finally:
-            rt.close()
-            drop_test_schemas(config)
+    with bench_runtime() as (rt, tmp):
+        folder = Path(tmp) / "packages"
+        folder.mkdir()
+        items = releases()
+        write_packages(folder, items)
+        floor = baseline(folder)
+        created = new_tenant(rt)
+        admin = Actor(created.tenant, created.admin_user_id, "cli")
+        install_plugin(rt, admin, "tenders")
+        admin = replace(admin, tenant=rt.tenant(created.tenant.slug))
+        create_connector(rt, admin, {"name": "bench", "plugin": "tenders", "config": {"source": str(folder)}})
+        started = time.perf_counter()
+        run = run_connector(rt, admin, "bench")
+        elapsed = time.perf_counter() - started
+        assert run.status == "SUCCEEDED", run
+        print(f"backend: {rt.dialect}; {len(items)} releases, {PROCESSES} processes, {run.pages} pages")
+        print(f"sync: {elapsed:.2f} s = {len(items) / elapsed:,.0f} releases/s "
+              f"(created {run.created}, failed {run.failed})")
+        print(f"baseline (read + compile + map, no writes): {floor:.2f} s = {len(items) / floor:,.0f} releases/s")
+        print(f"ratio sync / baseline: {elapsed / floor:.1f}x")
     sys.stdout.flush()
 
 
