@@ -15,7 +15,6 @@ import threading
 import time
 from typing import Literal
 
-import sqlalchemy as sa
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
@@ -137,7 +136,3 @@ def attach(rt: Runtime, *, mode: Literal["inline", "thread"] = "inline") -> Tran
     rt.transport = transport
     return transport
 
-
-def pending_count(rt: Runtime) -> int:
-    with rt.db.system.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(outbox).where(outbox.c.status == PENDING)).scalar_one()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -106,7 +105,3 @@ def run_scheduler(rt: Runtime) -> None:
                        job_timeout=rt.config.jobs.timeout_seconds, name="tessera-schedule-tick")
     scheduler.start()
 
-
-def describe(rt: Runtime) -> dict[str, Any]:
-    transport = RqTransport(rt)
-    return {"queue": transport.queue.name, "queued": len(transport.queue)}

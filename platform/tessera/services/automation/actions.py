@@ -27,7 +27,7 @@ from tessera.model.definitions import ObjectDef, WorkflowDef
 from tessera.model.expressions import RecordEnv, evaluate
 from tessera.model.registry import TenantModel
 from tessera.services.automation.notifications import notify
-from tessera.services.automation.outbox import JobContext, enqueue, job_kind
+from tessera.services.automation.outbox import JobContext, enqueue, failure_text, job_kind
 from tessera.services.automation.runs import compiled, record_run
 from tessera.services.automation.values import action_values
 from tessera.services.automation.workflows import workflow_definition
@@ -42,7 +42,7 @@ MAX_RELATED = 1_000
 """UPDATE_RELATED changes at most this many child records per run (more fails the run clearly)."""
 
 
-def _on_error(conn: sa.Connection, row: Mapping[str, Any], message: str, final: bool) -> None:
+def _on_error(conn: sa.Connection, row: Mapping[str, Any], error: Exception, final: bool) -> None:
     payload = row["payload"]
     if not final:
         return
@@ -52,7 +52,7 @@ def _on_error(conn: sa.Connection, row: Mapping[str, Any], message: str, final: 
     )
     record_run(conn, row["tenant_id"], workflow, payload.get("recordId"), payload["trigger"], "FAILED",
                triggered_by=payload.get("triggeredBy"), depth=payload.get("depth", 0), key=row["job_key"],
-               error=message)
+               error=failure_text(error))
 
 
 @job_kind("workflow.run", on_error=_on_error)

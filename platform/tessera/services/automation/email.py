@@ -14,15 +14,15 @@ from urllib.parse import unquote, urlparse
 import sqlalchemy as sa
 
 from tessera.core.clock import utcnow
-from tessera.services.automation.outbox import JobContext, job_kind
+from tessera.services.automation.outbox import JobContext, failure_text, job_kind
 from tessera.storage.system_tables import email_messages
 
 SMTP_TIMEOUT = 30
 
 
-def _on_error(conn: sa.Connection, row: Mapping[str, Any], message: str, final: bool) -> None:
+def _on_error(conn: sa.Connection, row: Mapping[str, Any], error: Exception, final: bool) -> None:
     conn.execute(email_messages.update().where(email_messages.c.id == row["payload"]["emailId"]).values(
-        attempts=row["attempts"], last_error=message[:2000], status="FAILED" if final else "RETRYING",
+        attempts=row["attempts"], last_error=failure_text(error)[:2000], status="FAILED" if final else "RETRYING",
     ))
 
 

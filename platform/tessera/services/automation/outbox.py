@@ -70,8 +70,13 @@ class JobContext:
 Handler = Callable[[JobContext], None]
 
 
-ErrorHandler = Callable[[sa.Connection, Mapping[str, Any], str, bool], None]
-"""``(conn, outbox row, error message, final)``: records a failed attempt where the kind keeps its log."""
+ErrorHandler = Callable[[sa.Connection, Mapping[str, Any], Exception, bool], None]
+"""``(conn, outbox row, the error, final)``: records a failed attempt where the kind keeps its log."""
+
+
+def failure_text(error: Exception) -> str:
+    """How a job's failure is written in logs: the error's type and message."""
+    return f"{type(error).__name__}: {error}"
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,7 @@ def backoff_seconds(rt: Runtime, attempt: int) -> float:
 
 def _failed(rt: Runtime, row: Mapping[str, Any], attempt: int, max_attempts: int, exc: Exception,
             kind: JobKind | None) -> str:
-    message = f"{type(exc).__name__}: {exc}"
+    message = failure_text(exc)
     final = attempt >= max_attempts
     log.warning("job failed", extra={"job": row["id"], "kind": row["kind"], "attempt": attempt,
                                      "final": final, "error": message})
@@ -194,7 +199,7 @@ def _failed(rt: Runtime, row: Mapping[str, Any], attempt: int, max_attempts: int
             .values(**values)
         ).rowcount
         if changed and kind is not None and kind.on_error is not None:
-            kind.on_error(conn, row, message, final)
+            kind.on_error(conn, row, exc, final)
     return FAILED if final else PENDING
 
 

@@ -187,13 +187,6 @@ def _plugin_jobs(rt: Runtime, conn: sa.Connection, tenant: TenantRef, now: datet
     return queued
 
 
-def queue_plugin_job(conn: sa.Connection, tenant: TenantRef, plugin: str, job: str, key: str,
-                     params: Mapping[str, Any] | None = None) -> bool:
-    """Queue one run of a plugin's job for ``tenant`` now (``key`` makes it idempotent)."""
-    return enqueue(conn, tenant_id=tenant.id, kind=PLUGIN_JOB, key=f"plugin:{plugin}:{job}:{tenant.id}:{key}",
-                   payload={"plugin": plugin, "job": job, "params": dict(params or {})})
-
-
 @job_kind(PLUGIN_JOB)
 def run_plugin_job(ctx: JobContext) -> None:
     assert ctx.tenant is not None

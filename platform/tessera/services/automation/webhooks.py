@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from tessera.core.clock import utcnow
 from tessera.core.errors import NotFound
-from tessera.services.automation.outbox import JobContext, job_kind
+from tessera.services.automation.outbox import JobContext, failure_text, job_kind
 from tessera.services.automation.workflows import workflow_definition
 from tessera.storage.system_tables import webhook_deliveries
 
@@ -41,13 +41,10 @@ class DeliveryFailed(Exception):
         self.status = status
 
 
-def _on_error(conn: sa.Connection, row: Mapping[str, Any], message: str, final: bool) -> None:
-    status = None
-    if "HTTP " in message:
-        digits = message.split("HTTP ", 1)[1][:3]
-        status = int(digits) if digits.isdigit() else None
+def _on_error(conn: sa.Connection, row: Mapping[str, Any], error: Exception, final: bool) -> None:
     conn.execute(webhook_deliveries.update().where(webhook_deliveries.c.id == row["payload"]["deliveryId"]).values(
-        attempts=row["attempts"], last_error=message[:2000], response_status=status,
+        attempts=row["attempts"], last_error=failure_text(error)[:2000],
+        response_status=error.status if isinstance(error, DeliveryFailed) else None,
         status="FAILED" if final else "RETRYING",
     ))
 

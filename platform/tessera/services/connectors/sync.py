@@ -26,7 +26,7 @@ from tessera.model.access import SYSTEM
 from tessera.model.registry import TenantModel, TenantRef
 from tessera.plugin import FetchedPage, FieldMapping
 from tessera.services.automation.notifications import notify
-from tessera.services.automation.outbox import JobContext, enqueue, job_kind
+from tessera.services.automation.outbox import JobContext, enqueue, failure_text, job_kind
 from tessera.services.connectors.http import ConnectorHttpClient, HttpSettings, limiter
 from tessera.services.connectors.instances import cursor_text, provider_spec, runtime_config
 from tessera.services.connectors.runs import (
@@ -78,10 +78,10 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
-def _on_error(conn: sa.Connection, row: Mapping[str, Any], message: str, final: bool) -> None:
+def _on_error(conn: sa.Connection, row: Mapping[str, Any], error: Exception, final: bool) -> None:
     payload = row["payload"]
     if final:
-        finish_run(conn, payload["runId"], FAILED, f"page {payload['page']}: {message}")
+        finish_run(conn, payload["runId"], FAILED, f"page {payload['page']}: {failure_text(error)}")
 
 
 @job_kind(SYNC_JOB, on_error=_on_error)
