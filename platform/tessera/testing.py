@@ -21,10 +21,10 @@ from sqlalchemy import event
 
 from tessera.app import create_app
 from tessera.core.config import Config
-from tessera.core.errors import ValidationError
+from tessera.core.errors import InUse, ValidationError
 from tessera.jobs.transport import EmbeddedTransport
 from tessera.model.registry import load_metadata
-from tessera.services.metadata import delete_object
+from tessera.services.metadata import delete_field, delete_object
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.tenants import CreatedTenant, create_tenant, drop_tenant
 from tessera.storage import migrations
@@ -94,7 +94,9 @@ def tenant_scope(rt: Runtime, slug: str | None = None) -> Iterator[CreatedTenant
 def drop_custom_objects(rt: Runtime, created: CreatedTenant, keep: frozenset[str] = frozenset()) -> None:
     """Delete every non-standard object of a tenant (except ``keep``), looked-up ones last.
 
-    Lets a module share one tenant while each test starts from the standard objects.
+    Lets a module share one tenant while each test starts from the standard objects. When no object
+    can go (a lookup one way, a formula reading a rollup the other way), the derived fields of the
+    remaining objects are dropped first, as an admin would.
     """
     ref = rt.tenant(created.tenant.slug)
     actor = Actor(ref, created.admin_user_id)
@@ -107,11 +109,26 @@ def drop_custom_objects(rt: Runtime, created: CreatedTenant, keep: frozenset[str
         for name in pending:
             try:
                 delete_object(rt, actor, name, confirm=True)
-            except ValidationError:  # still looked up by an object deleted later in this round
+            except (ValidationError, InUse):  # still looked up or read by an object deleted later
                 left.append(name)
-        if len(left) == len(pending):
+        if len(left) == len(pending) and not _drop_derived_fields(rt, actor, left):
             raise AssertionError(f"cannot delete {left}")
         pending = left
+
+
+def _drop_derived_fields(rt: Runtime, actor: Actor, objects: list[str]) -> bool:
+    """Delete the formula and rollup fields of ``objects`` that nothing else reads; True if any went."""
+    with rt.db.system.connect() as conn:
+        derived = [(o.name, f.name) for o in load_metadata(conn, actor.tenant).objects if o.name in objects
+                   for f in o.fields if f.type in ("FORMULA", "ROLLUP")][::-1]
+    dropped = False
+    for obj, name in derived:
+        try:
+            delete_field(rt, actor, {"object": obj, "name": name, "confirm": True})
+            dropped = True
+        except (ValidationError, InUse):  # read by another derived field, dropped in a later round
+            continue
+    return dropped
 
 
 @dataclass

@@ -39,8 +39,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tessera.model.registry import load_metadata
-from tessera.services.metadata import create_field, delete_field
+from tessera.services.metadata import create_field
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.tenants import CreatedTenant, drop_tenant
 from tessera.testing import GraphQLClient, drop_custom_objects, new_tenant
@@ -1134,14 +1133,8 @@ def build(t: Tenants, specs: list[ObjectSpec], d: Dice) -> Example:
 
 
 def cleanup(t: Tenants) -> None:
-    """Drop both tenants' custom objects, their rollups first (a rollup reads an object dropped before its own)."""
+    """Drop both tenants' custom objects."""
     for created in (t.a, t.b):
-        ref = t.rt.tenant(created.tenant.slug)
-        with t.rt.db.system.connect() as conn:
-            rollups = [(o.name, f.name) for o in load_metadata(conn, ref).objects if o.origin != "standard"
-                       for f in o.fields if f.type == "ROLLUP"]
-        for obj, name in rollups:
-            delete_field(t.rt, Actor(ref, created.admin_user_id), {"object": obj, "name": name})
         drop_custom_objects(t.rt, created)
 
 
