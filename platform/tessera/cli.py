@@ -15,7 +15,7 @@ from tessera.core.logging import configure_logging
 from tessera.jobs.transport import EmbeddedTransport, attach
 from tessera.services import plugins as plugin_service
 from tessera.services import tenants as tenant_service
-from tessera.services.demo import load_sample_data, sample_size
+from tessera.services.demo import demo_connectors, load_sample_data, sample_size
 from tessera.services.packages import apply_package, export_metadata, read_package
 from tessera.services.records.recycle import purge_expired
 from tessera.services.runtime import Actor, Runtime
@@ -307,6 +307,9 @@ def demo(app: App, host: str, port: int, no_serve: bool, reset: bool) -> None:
         with click.progressbar(length=sample_size(), label="loading sample data") as bar:
             counts = load_sample_data(rt, actor, progress=lambda _obj, n: bar.update(n))
         click.echo("sample data: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
+        for name, run in demo_connectors(rt, actor):
+            click.echo(f"connector {name}: {run.status.lower()}, {run.created} created, {run.updated} updated, "
+                       f"{run.failed} failed")
         token = created.token
     else:
         actor = _admin(rt, "demo")

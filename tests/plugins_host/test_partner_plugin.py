@@ -34,6 +34,7 @@ pytestmark = pytest.mark.slow
 SOURCE = Path(__file__).resolve().parents[1] / "fixtures" / "partner_plugin"
 CLI = "import sys; from tessera.cli import main; sys.exit(main())"
 FUNNEL = ("funnel         1.0.0      -                        Sales funnel: stages, stage history, conversion, win rate, forecast, rep scorecard")
+REGISTRY = "registry       1.0.0      -                        Business registry: GLEIF LEI records on accounts, risk events"
 TENDERS = ("tenders        1.0.0      -                        Tender radar: OCDS tender feeds, compiled tenders and awards, "
            "subscriptions")
 HEADER = "NAME           VERSION    TENANTS                  DESCRIPTION"
@@ -133,11 +134,11 @@ def test_the_distribution_is_installed_in_the_new_environment_only(partner: Part
     assert Path(location).resolve() == partner.site_packages.resolve()
     # beside the plugins Tessera itself bundles
     assert sorted(entry_points) == [["funnel", "tessera_funnel"], ["orchard", "orchard_plugin"],
-                                    ["tenders", "tessera_tenders"]]
+                                    ["registry", "tessera_registry"], ["tenders", "tessera_tenders"]]
     # and this process (the development environment) does not see it
     with pytest.raises(PackageNotFoundError):
         distribution("tessera-orchard")
-    assert sorted(e.name for e in installed_entry_points(group="tessera.plugins")) == ["funnel", "tenders"]
+    assert sorted(e.name for e in installed_entry_points(group="tessera.plugins")) == ["funnel", "registry", "tenders"]
     assert not (Path(sysconfig.get_paths()["purelib"]) / "orchard_plugin").exists()
     assert (partner.site_packages / "orchard_plugin" / "metadata" / "tree.yaml").is_file()
 
@@ -153,12 +154,12 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     # when the plugins are listed: the entry point's plugin is there (beside Tessera's own), in no tenant yet
     listed = partner.cli("plugins", "list")
     assert (listed.returncode, listed.stdout.splitlines()) == (0, [
-        HEADER, FUNNEL, "orchard        1.2.0      -                        Orchards and their trees", TENDERS])
+        HEADER, FUNNEL, "orchard        1.2.0      -                        Orchards and their trees", REGISTRY, TENDERS])
     # and the allow-list narrows it down: empty loads none, a list naming it loads it
     none = partner.cli("plugins", "list", TESSERA_PLUGINS="")
     assert none.stdout == "no plugins (install a distribution declaring a 'tessera.plugins' entry point)\n"
     assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel").stdout.splitlines() == [HEADER, FUNNEL]
-    assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel, orchard, tenders").stdout == listed.stdout
+    assert partner.cli("plugins", "list", TESSERA_PLUGINS="funnel, orchard, registry, tenders").stdout == listed.stdout
 
     # when it is installed into the tenant
     installed = partner.cli("plugins", "install", "orchard", "--tenant", "farm")
@@ -185,6 +186,7 @@ def test_the_partner_story(partner: PartnerVenv) -> None:
     assert plugins == {"data": {"plugins": [
         {"name": "funnel", "version": "1.0.0", "installed": False, "installedVersion": None},
         {"name": "orchard", "version": "1.2.0", "installed": True, "installedVersion": "1.2.0"},
+        {"name": "registry", "version": "1.0.0", "installed": False, "installedVersion": None},
         {"name": "tenders", "version": "1.0.0", "installed": False, "installedVersion": None}]}}
     assert field == {"data": {"createField": {"name": "quality", "type": "ORCHARD_GRADE", "origin": "custom"}}}
     assert {"key": "ORCHARD_GRADE", "graphqlType": "String"} in types["data"]["fieldTypes"]

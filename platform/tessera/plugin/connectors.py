@@ -11,7 +11,8 @@ runs, page by page:
 2. ``provider.transform(page, context)`` → ``ExternalRecord`` per record (or ``RecordFailure`` for an
    item it cannot use: logged, and the sync goes on);
 3. the framework maps each record's ``document`` to fields (the connector's ``FieldMapping`` list,
-   the provider's ``default_mapping`` unless an admin edited it), upserts it by ``match_key`` through
+   the provider's ``default_mapping`` unless an admin edited it), upserts it by ``match_key`` (or into
+   the ``record_id`` the provider names) through
    the normal write path (validation rules, the run-as user's permissions, field history with
    channel ``connector``), skips unchanged records, and commits the page with its cursor;
 4. if the provider has an ``after_page(synced, context)`` method, it is called with the page's
@@ -62,6 +63,9 @@ class ExternalRecord:
     """What the field mapping reads (e.g. an OCDS compiled release, a GLEIF LEI record)."""
     children: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]] = field(default_factory=dict)
     """Child object name → (child key, child document) pairs, for the provider's ``child_targets``."""
+    record_id: str | None = None
+    """The target record to write into when no record holds ``key`` yet (an account the provider matched
+    by name gets its LEI this way); None: match by key only."""
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,11 @@ class SyncContext(Protocol):
     http: ConnectorHttp
 
     def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
-                order_by: Sequence[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
-        """Records of the tenant (system rights), e.g. the raw releases kept so far. Reads see the
-        writes of the pages committed before, not those of the page being written."""
+                order_by: Sequence[Mapping[str, str]] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Records of the tenant (system rights), e.g. the raw releases kept so far, or the next accounts
+        to refresh; ``filter`` and ``order_by`` as in the generated API, ``limit`` defaults to all. In
+        ``fetch`` and ``transform`` reads see what is committed; in ``after_page`` they also see the
+        page's own writes."""
         ...
 
     def notify(self, user_ids: Sequence[str], *, title: str, body: str | None = None,
@@ -138,6 +144,8 @@ class ConnectorProvider(Protocol):
     """The target's field holding ``ExternalRecord.key`` (``ocid``, ``lei``)."""
     default_mapping: Sequence[FieldMapping]
     child_targets: Sequence[ChildTarget]
+    # Optional: ``creates_records = False`` for a provider that only enriches records that exist (a
+    # registry refreshing accounts): a key with no record is then logged as a failure, never created.
 
     def fetch(self, cursor: str | None, context: SyncContext) -> FetchedPage:
         ...

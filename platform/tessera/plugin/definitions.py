@@ -127,6 +127,9 @@ class ConnectorSpec:
     secret_keys: tuple[str, ...] = ()
     """Configuration keys holding credentials, besides those Tessera recognises by name (``password``,
     ``token``, ``apiKey``, ``secret``, ``credentials``...): encrypted at rest, never shown."""
+    demo_config: Mapping[str, Any] | None = None
+    """A configuration reading data shipped with the plugin: ``tessera demo`` creates a connector named
+    ``key`` with it and runs it once, after the sample data (None: the demo has no such connector)."""
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
-"""Loading the deterministic sample data into a tenant through the normal write path."""
+"""Loading the deterministic sample data into a tenant through the normal write path, and running the
+connectors plugins offer for the demo."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
+from tessera.services.connectors.instances import create_connector
+from tessera.services.connectors.runs import ConnectorRun, drive_run, run_connector
 from tessera.services.records.read import RecordReader
 from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
@@ -94,3 +98,25 @@ class _SampleContext:
 
     def records(self, object_name: str, *, fields: Sequence[str]) -> list[dict[str, Any]]:
         return self._reader.rows(object_name, fields)
+
+
+def demo_connectors(rt: Runtime, actor: Actor) -> list[tuple[str, ConnectorRun]]:
+    """Create and run, in this process, the connectors installed plugins offer for the demo
+    (``ConnectorSpec.demo_config``: data shipped with the plugin); returns each one's finished run."""
+    with rt.db.system.connect() as conn:
+        installed = set(rt.model(conn, actor.tenant).meta.plugins)
+    done: list[tuple[str, ConnectorRun]] = []
+    for key, (plugin, spec) in sorted(rt.plugins.keyed.get("register_connectors", {}).items()):
+        if spec.demo_config is None or plugin not in installed:
+            continue
+        create_connector(rt, replace(actor, channel="cli"), {
+            "name": key, "plugin": plugin, "provider": key, "config": dict(spec.demo_config)})
+        transport, rt.transport = rt.transport, None  # the pages run here, one after the other
+        try:
+            last = run_connector(rt, actor, key, trigger="CLI")
+            for page in drive_run(rt, last):
+                last = page
+        finally:
+            rt.transport = transport
+        done.append((key, last))
+    return done

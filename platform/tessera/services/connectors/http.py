@@ -43,12 +43,25 @@ class HttpSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> HttpSettings:
-        """Per-connector overrides: ``timeoutSeconds``, ``maxRetries``, ``backoffSeconds``, ``maxWaitSeconds``."""
+        """Per-connector overrides: ``timeoutSeconds``, ``maxRetries``, ``backoffSeconds``, ``maxWaitSeconds``
+        (and ``requestsPerSecond``, checked here, used by the rate limiter); ValueError names a bad one."""
         base = cls()
-        return cls(timeout=float(config.get("timeoutSeconds", base.timeout)),
-                   max_retries=int(config.get("maxRetries", base.max_retries)),
-                   backoff=float(config.get("backoffSeconds", base.backoff)),
-                   max_wait=float(config.get("maxWaitSeconds", base.max_wait)))
+        rate = config.get("requestsPerSecond")
+        if rate is not None:
+            _number(config, "requestsPerSecond", 0.0, above=True)
+        return cls(timeout=_number(config, "timeoutSeconds", base.timeout, above=True),
+                   max_retries=int(_number(config, "maxRetries", base.max_retries, whole=True)),
+                   backoff=_number(config, "backoffSeconds", base.backoff),
+                   max_wait=_number(config, "maxWaitSeconds", base.max_wait))
+
+
+def _number(config: Mapping[str, Any], key: str, default: float, *, above: bool = False, whole: bool = False) -> float:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not float(value).is_integer()):
+        raise ValueError(f"{key}: give a {'whole ' if whole else ''}number, not {value!r}")
+    if value < 0 or (above and value == 0):
+        raise ValueError(f"{key}: give a number {'above' if above else 'of at least'} 0, not {value!r}")
+    return float(value)
 
 
 class RateLimiter:
@@ -75,10 +88,12 @@ _limiters_lock = threading.Lock()
 
 
 def limiter(provider: str, rate: float | None) -> RateLimiter:
+    """The process's limiter for ``provider`` at ``rate``: connectors of a provider at the same rate share it."""
+    key = f"{provider}@{rate or 0}"
     with _limiters_lock:
-        found = _limiters.get(provider)
-        if found is None or found.interval != (1.0 / rate if rate else 0.0):
-            found = _limiters[provider] = RateLimiter(rate)
+        found = _limiters.get(key)
+        if found is None:
+            found = _limiters[key] = RateLimiter(rate)
         return found
 
 

@@ -26,6 +26,7 @@ from tessera.model.registry import TenantModel
 from tessera.plugin import ConnectorSpec, FieldMapping
 from tessera.services.audit import log_event
 from tessera.services.connectors import secrets
+from tessera.services.connectors.http import HttpSettings
 from tessera.services.connectors.mapping import dump_mapping, parse_mapping
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.security.admin import require_admin
@@ -71,6 +72,7 @@ def provider_spec(rt: Runtime, plugin: str, key: str | None) -> tuple[str, Conne
 
 def build_provider(rt: Runtime, plugin: str, spec: ConnectorSpec, config: Mapping[str, Any]) -> Any:
     try:
+        HttpSettings.from_config(config)
         return spec.factory(dict(config))
     except (ValueError, TypeError, KeyError) as exc:
         raise ValidationError(f"config: {exc}", field="config") from None

@@ -59,12 +59,21 @@ class SyncContextImpl:
         self._connector = connector
         self.tenant_slug = tenant.slug
         self.config = config
-        self.http = ConnectorHttpClient(HttpSettings.from_config(config), limiter(connector.provider, rate_limit))
+        self.writing = False
+        rate = config.get("requestsPerSecond", rate_limit)  # a mirror or a paid plan may allow more
+        self.http = ConnectorHttpClient(HttpSettings.from_config(config), limiter(connector.provider, rate))
 
     def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
-                order_by: Sequence[Mapping[str, str]] | None = None) -> list[dict[str, Any]]:
-        reader = RecordReader(self._conn, self._model, self._rt.config.limits, SYSTEM)
-        return reader.rows(object_name, fields, filter=filter, order_by=order_by)
+                order_by: Sequence[Mapping[str, str]] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        if self.writing:  # after_page: the page's own writes are part of what it reads
+            return RecordReader(self._conn, self._model, self._rt.config.limits, SYSTEM).rows(
+                object_name, fields, filter=filter, order_by=order_by, limit=limit)
+        # NOTE: before the page is written, a connection of its own, closed before the provider goes on:
+        # ``fetch`` reads records and then waits on the source, and a read left open on SQLite would
+        # hold back every other writer's commit for that long.
+        with self._rt.read(self._tenant) as conn:
+            reader = RecordReader(conn, self._model, self._rt.config.limits, SYSTEM)
+            return reader.rows(object_name, fields, filter=filter, order_by=order_by, limit=limit)
 
     def notify(self, user_ids: Sequence[str], *, title: str, body: str | None = None, object_name: str | None = None,
                record_id: str | None = None, key: str) -> list[str]:
@@ -134,12 +143,13 @@ def _write_page(ctx: JobContext, peeked: Any, provider: Any, context: SyncContex
         return
     if connector.cursor != peeked.cursor:
         raise RuntimeError("the connector's cursor moved while this page was read; the page is read again")
+    context.writing = True
     access = ctx.rt.access(conn, tenant, connector.run_as)
     writer = RecordWriter(conn, model, Actor(tenant, connector.run_as, "connector", access), ctx.rt.config.limits,
                           ctx.rt.plugins)
     mapping = [FieldMapping(**m) for m in connector.mapping] if connector.mapping else list(provider.default_mapping)
     result = PageWriter(writer, connector.id, connector.target_object, connector.match_key, mapping,
-                        provider.child_targets).write(items)
+                        provider.child_targets, creates=getattr(provider, "creates_records", True)).write(items)
     after_page = getattr(provider, "after_page", None)
     if after_page is not None:
         after_page(result.synced, context)

@@ -47,7 +47,7 @@ class PageWriter:
     """Upserts the records of one page for one connector, in the page's transaction."""
 
     def __init__(self, writer: RecordWriter, connector_id: str, target: str, match_key: str,
-                 mapping: Sequence[FieldMapping], children: Sequence[ChildTarget]) -> None:
+                 mapping: Sequence[FieldMapping], children: Sequence[ChildTarget], creates: bool = True) -> None:
         self.writer = writer
         self.conn = writer.conn
         self.connector_id = connector_id
@@ -55,6 +55,7 @@ class PageWriter:
         self.match_key = match_key
         self.mapping = mapping
         self.children = {c.object: c for c in children}
+        self.creates = creates
         self.result = PageResult()
 
     def write(self, items: Iterable[ExternalRecord | RecordFailure]) -> PageResult:
@@ -65,7 +66,8 @@ class PageWriter:
             else:
                 parents[item.key] = item  # a key twice in a page: the last one wins
         entries = self._mapped(self.target, [(r.key, r.document) for r in parents.values()], self.mapping)
-        ids = self._upsert(self.target, self.match_key, entries)
+        named = {r.key: r.record_id for r in parents.values() if r.record_id is not None}
+        ids = self._upsert(self.target, self.match_key, entries, named, creates=self.creates)
         for target in self.children.values():
             pairs = []
             for key, record in parents.items():
@@ -89,8 +91,12 @@ class PageWriter:
             entries[key] = data
         return list(entries.items())
 
-    def _upsert(self, obj_name: str, match_key: str, entries: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
-        """Record ids by external key of the records that are now in place (created, updated or unchanged)."""
+    def _upsert(self, obj_name: str, match_key: str, entries: list[tuple[str, dict[str, Any]]],
+                named: Mapping[str, str] | None = None, creates: bool = True) -> dict[str, str]:
+        """Record ids by external key of the records that are now in place (created, updated or unchanged).
+
+        ``named``: key → the record to write into when no live record holds the key yet. Without
+        ``creates``, a key that matches no record is a failure instead of a new record."""
         if not entries:
             return {}
         model = self.writer.model
@@ -113,7 +119,11 @@ class PageWriter:
         for key, data in entries:
             data[match_key] = key
             digest = content_hash(data)
-            record_id = existing.get(key)
+            record_id = existing.get(key) or self._named(table, (named or {}).get(key))
+            if record_id is None and not creates:
+                self.result.fail(obj_name, key, f"no {obj_name} with {match_key} {key} (this connector never "
+                                                f"creates {obj_name} records)")
+                continue
             if record_id is None:
                 new.append((key, data))
                 hashes[key] = digest
@@ -133,6 +143,13 @@ class PageWriter:
         self._create(obj_name, new, done)
         self._remember(obj_name, {k: (done[k], hashes[k]) for k in hashes if k in done})
         return done
+
+    def _named(self, table: sa.Table, record_id: str | None) -> str | None:
+        """``record_id`` if it is a live record (a record deleted since the provider chose it is not)."""
+        if record_id is None:
+            return None
+        return self.conn.execute(sa.select(table.c.id).where(table.c.id == record_id,
+                                                             table.c.deleted_at.is_(None))).scalar()
 
     def _create(self, obj_name: str, new: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
         if not new:
