@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.plugins.funnel.conftest import seed
 
 PRIVATE = 'mutation { updateObject(input: {name: "opportunity", sharing: PRIVATE}) { sharing } }'
 PERMISSION_SET = """mutation($n: String!, $o: [ObjectPermissionInput!]) {
@@ -24,8 +25,7 @@ SCORECARD = """query { funnelScorecard(start: "2025-01-01", end: "2025-03-31") {
   owner wonDeals lostDeals wonAmount winRate } }"""
 
 
-@pytest.fixture
-def private(funnel: Any, seeded: Any) -> Any:
+def _private(funnel: Any, seeded: Any) -> Any:
     """The fixed dataset, opportunities PRIVATE, and a set granting read on the funnel's objects."""
     data = seeded(funnel)
     assert funnel.query(PRIVATE)["updateObject"]["sharing"] == "PRIVATE"
@@ -37,7 +37,20 @@ def private(funnel: Any, seeded: Any) -> Any:
     return data
 
 
-def test_a_rep_gets_the_metrics_of_their_own_deals_only(funnel: Any, private: Any) -> None:
+@pytest.fixture
+def private(funnel: Any, seeded: Any) -> Any:
+    """``_private`` in a tenant of the test's own (for a test that writes)."""
+    return _private(funnel, seeded)
+
+
+@pytest.fixture(scope="module")
+def shared(module_funnel: Any) -> Any:
+    """``_private`` in the module's tenant, for the tests that only read (and add users of their own)."""
+    return _private(module_funnel, seed)
+
+
+def test_a_rep_gets_the_metrics_of_their_own_deals_only(module_funnel: Any, shared: Any) -> None:
+    funnel, private = module_funnel, shared
     rep = private.rep_client
     # the rep owns D2 (prospecting 01-15 → qualification 01-31 → lost 02-10) and D5 (open, negotiation)
     assert funnel.query(CONVERSION, client=rep)["funnelConversion"] == {"cohort": 2, "converted": 1, "rate": "50.00"}
@@ -62,7 +75,8 @@ def test_a_rep_gets_the_metrics_of_their_own_deals_only(funnel: Any, private: An
                           "winRate": None}}
 
 
-def test_the_administrator_still_gets_every_deal(funnel: Any, private: Any) -> None:
+def test_the_administrator_still_gets_every_deal(module_funnel: Any, shared: Any) -> None:
+    funnel = module_funnel
     # prospecting entered in Q1 by D1, D2, D3, D5; qualification after it by D1, D2, D3
     assert funnel.query(CONVERSION)["funnelConversion"] == {"cohort": 4, "converted": 3, "rate": "75.00"}
     assert funnel.query(WIN_RATE)["funnelWinRate"] == {"won": 2, "lost": 1, "rate": "66.67"}
@@ -82,7 +96,8 @@ def test_a_rep_moving_their_deal_writes_its_history_without_rights_on_it(funnel:
         "won": 1, "lost": 1, "rate": "50.00"}
 
 
-def test_without_read_on_stage_history_the_metrics_needing_it_fail_clearly(funnel: Any, private: Any) -> None:
+def test_without_read_on_stage_history_the_metrics_needing_it_fail_clearly(module_funnel: Any, shared: Any) -> None:
+    funnel = module_funnel
     # (installing the funnel lets standardUser read its objects: this user has a set of their own only)
     user, client = funnel.user("no.history@example.com", ["noHistory"])
     assert "stageHistories" not in str(client.execute("{ __schema { queryType { fields { name } } } }"))
