@@ -3,7 +3,8 @@ each process (``ocid``) into one compiled ``tender`` with its raw releases and a
 
 Cursor (JSON): over HTTP ``{"next": url, "since": date}`` while following ``links.next``; after the
 last page ``{"since": newest publishedDate}`` (the next poll asks for ``?since=``). From a folder,
-``{"after": file name}``: one file per page, in name order; new files sort after the ones read.
+``{"after": [kind, file name]}``: one file per page, release packages (kind 0) in name order, then
+record packages (kind 1); a new file is read if it sorts after the last one read.
 """
 
 from __future__ import annotations
@@ -107,19 +108,19 @@ class TenderFeed:
         if not root.exists():
             raise MalformedPage(f"{root} does not exist")
         files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else [root]
-        after = state.get("after")
         names = [str(p.relative_to(root)) if root.is_dir() else p.name for p in files]
-        left = [(n, p) for n, p in zip(names, files, strict=True) if after is None or n > after]
+        # release packages first, then record packages: a record package linking releases by URL finds
+        # them among the releases read before (offline, the links cannot be fetched)
+        order = sorted((_kind(path), name, path) for name, path in zip(names, files, strict=True))
+        after = state.get("after")
+        mark = tuple(after) if isinstance(after, list) else (0, after) if isinstance(after, str) else None
+        left = [(kind, name, path) for kind, name, path in order if mark is None or (kind, name) > mark]
         if not left:
             return FetchedPage(items=[], next_cursor=None, source=str(root),
-                               resume_cursor=json.dumps({"after": after}) if after else None)
-        name, path = left[0]
-        try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise MalformedPage(f"{path} is not JSON: {exc}") from None
-        package = check_package(body, str(path))
-        cursor = json.dumps({"after": name})
+                               resume_cursor=json.dumps({"after": list(mark)}) if mark else None)
+        kind, name, path = left[0]
+        package = check_package(_read(path), str(path))
+        cursor = json.dumps({"after": [kind, name]})
         return FetchedPage(items=[package], source=str(path), next_cursor=cursor if len(left) > 1 else None,
                            resume_cursor=cursor)
 
@@ -215,3 +216,26 @@ def _region(compiled: Mapping[str, Any]) -> str | None:
             if text:
                 return text
     return None
+
+
+_kinds: dict[tuple[str, int, int], int] = {}
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPage(f"{path} is not JSON: {exc}") from None
+
+
+def _kind(path: Path) -> int:
+    """0 for a release package (or anything else), 1 for a record package; read once per file version."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _kinds:
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            body = None  # reported as malformed when its turn comes
+        _kinds[key] = 1 if isinstance(body, dict) and "records" in body else 0
+    return _kinds[key]
