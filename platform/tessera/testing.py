@@ -34,7 +34,10 @@ TEST_REDIS_URL = "TESSERA_TEST_REDIS_URL"
 
 
 def config_for_tests(data_dir: Path, *, prefix: str | None = None) -> Config:
-    """A configuration for one test session: PostgreSQL with its own schema prefix, or SQLite."""
+    """A configuration for one test session: PostgreSQL with its own schema prefix, or SQLite.
+
+    Connectors and webhooks may call private networks: tests serve their feeds and receivers on loopback.
+    """
     url = os.environ.get(TEST_DATABASE_URL)
     prefix = prefix or f"tt{uuid.uuid4().hex[:8]}_"
     if url:
@@ -47,9 +50,9 @@ def config_for_tests(data_dir: Path, *, prefix: str | None = None) -> Config:
         finally:
             engine.dispose()
         return Config(data_dir=data_dir, database_url=url, redis_url=os.environ.get(TEST_REDIS_URL),
-                      secret_key="test-secret", schema_prefix=prefix)
+                      secret_key="test-secret", schema_prefix=prefix, allow_private_networks=True)
     return Config(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'tessera.db'}", redis_url=None,
-                  secret_key="test-secret", schema_prefix="")
+                  secret_key="test-secret", schema_prefix="", allow_private_networks=True)
 
 
 def migrated_runtime(config: Config) -> Runtime:

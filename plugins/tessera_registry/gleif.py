@@ -21,11 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tessera.plugin import (
+    Candidate,
     ChildTarget,
     ExternalRecord,
     FetchedPage,
     FieldMapping,
     RecordFailure,
+    SearchPage,
     SyncContext,
     SyncedRecord,
 )
@@ -57,6 +59,7 @@ RISK_MAPPING = tuple(FieldMapping(name, name, transform) for name, transform in 
 TRACKED = ("registryLegalName", "entityStatus", "registrationStatus", "successorLei", "successorName")
 """The account fields risk detection compares with the registry's record."""
 NAME_BATCH = 20
+SEARCH_PAGE = 10
 
 
 class GleifRegistry:
@@ -167,6 +170,28 @@ class GleifRegistry:
             children={"riskEvent": [(e.key, {**e.document(lei, occurred, source), "owner": account.get("owner")})
                                     for e in events]})
 
+    # --- a user looking an entity up -------------------------------------------------------------
+    def search(self, query: str, page: int, context: SyncContext) -> SearchPage:
+        """Entities whose names (or LEI) match ``query``, ``SEARCH_PAGE`` at a time."""
+        found, last, total = self._registry(context).find(query, page, SEARCH_PAGE)
+        return SearchPage([_candidate(r) for r in found if problem(r) is None], page, last, total)
+
+    def fetch_one(self, key: str, record_id: str, context: SyncContext) -> ExternalRecord | RecordFailure:
+        """The LEI record ``key`` for the account ``record_id`` (with the risk events its change raises)."""
+        lei = key.strip().upper()
+        if not is_lei(lei):
+            return RecordFailure(key, f"'{key}' is not an LEI (ISO 17442: 20 letters and digits ending in valid "
+                                      "check digits)")
+        [account] = context.records("account", fields=["id", "name", "owner", "lei", *TRACKED],
+                                    filter={"id": {"eq": record_id}}) or [None]
+        if account is None:
+            return RecordFailure(lei, f"no account {record_id}")
+        registry = self._registry(context)
+        record = registry.lookup([lei]).get(lei)
+        if record is None:
+            return RecordFailure(lei, f"the registry has no LEI {lei}")
+        return self._record(account, record, registry.where, lei, record_id=record_id)
+
     # --- after the page is written --------------------------------------------------------------
     def after_page(self, synced: Sequence[SyncedRecord], context: SyncContext) -> None:
         """Each risk event this page created notifies the owner of its account (once, by event key)."""
@@ -179,3 +204,17 @@ class GleifRegistry:
             title, detail = self._titles[item.key]
             context.notify([owner], title=title, body=detail, object_name="riskEvent", record_id=item.record_id,
                            key=f"risk:{item.key}")
+
+
+def _candidate(record: Mapping[str, Any]) -> Candidate:
+    attributes = record["attributes"]
+    entity, registration = attributes["entity"], attributes["registration"]
+    address = entity.get("legalAddress") or {}
+    place = ", ".join(str(p) for p in (address.get("city"), address.get("country")) if p)
+    detail = " · ".join(p for p in (place, entity.get("jurisdiction"), f"{entity.get('status')} / "
+                                    f"{registration.get('status')}") if p)
+    lei = lei_of(record) or ""
+    return Candidate(key=lei, title=legal_name(record) or lei, detail=detail, document={
+        "lei": lei, "legalName": legal_name(record), "jurisdiction": entity.get("jurisdiction"),
+        "city": address.get("city"), "country": address.get("country"), "registrationNumber": entity.get("registeredAs"),
+        "entityStatus": entity.get("status"), "registrationStatus": registration.get("status")})

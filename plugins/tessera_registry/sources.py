@@ -41,6 +41,10 @@ class RegistrySource(Protocol):
         """Records whose legal name is ``name`` (compared with ``same_name``)."""
         ...
 
+    def find(self, text: str, page: int, size: int) -> tuple[list[Mapping[str, Any]], int, int | None]:
+        """Records matching ``text`` anywhere (names, LEI), one page: (records, last page, total)."""
+        ...
+
 
 class HttpRegistry:
     """The GLEIF API (``https://api.gleif.org/api/v1``) or anything speaking its JSON:API format."""
@@ -61,6 +65,16 @@ class HttpRegistry:
     def search(self, name: str) -> list[Mapping[str, Any]]:
         found = self._pages({"filter[entity.legalName]": name, "page[size]": str(self.page_size)}, MAX_SEARCH_PAGES)
         return [r for r in found if same_name(legal_name(r) or "", name)]
+
+    def find(self, text: str, page: int, size: int) -> tuple[list[Mapping[str, Any]], int, int | None]:
+        url = f"{self.base}/lei-records"
+        body = self.http.get_json(url, params={"filter[fulltext]": text, "page[number]": str(page),
+                                               "page[size]": str(size)})
+        found = resources(body, url)
+        pagination = (body.get("meta") or {}).get("pagination") or {}
+        last = pagination.get("lastPage") if isinstance(pagination.get("lastPage"), int) else page
+        total = pagination.get("total") if isinstance(pagination.get("total"), int) else None
+        return found, max(last, 1), total
 
     def _pages(self, params: Mapping[str, str], most: int | None) -> list[Mapping[str, Any]]:
         url: str | None = f"{self.base}/lei-records"
@@ -106,3 +120,10 @@ class FolderRegistry:
 
     def search(self, name: str) -> list[Mapping[str, Any]]:
         return [r for r in self.records.values() if same_name(legal_name(r) or "", name)]
+
+    def find(self, text: str, page: int, size: int) -> tuple[list[Mapping[str, Any]], int, int | None]:
+        wanted = _plain(text)
+        found = [r for lei, r in sorted(self.records.items())
+                 if wanted in _plain(legal_name(r) or "") or wanted.replace(" ", "") == lei.casefold()]
+        last = max(1, -(-len(found) // size))
+        return found[(page - 1) * size:page * size], last, len(found)

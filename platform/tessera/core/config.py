@@ -60,6 +60,9 @@ class Config:
     ddl_retries: int = 5
     secure_cookies: bool = True
     """Session cookies carry ``Secure`` (browsers still send them to http://localhost and 127.0.0.1)."""
+    allow_private_networks: bool = False
+    """Connectors and webhooks may call loopback, private and link-local addresses (off: tenant
+    administrators must not reach the server's own networks; see ``tessera.services.outbound``)."""
     limits: Limits = field(default_factory=Limits)
     jobs: JobSettings = field(default_factory=lambda: JobSettings())
 
@@ -92,6 +95,7 @@ class Config:
             secret_key=secret,
             schema_prefix=_env("SCHEMA_PREFIX", "") or "",
             secure_cookies=(_env("SECURE_COOKIES", "1") or "1") not in ("0", "false", "no"),
+            allow_private_networks=(_env("ALLOW_PRIVATE_NETWORKS", "") or "").lower() in ("1", "true", "yes"),
             jobs=JobSettings(
                 retry_base_seconds=float(_env("JOB_RETRY_BASE_SECONDS", "10") or 10),
                 max_attempts=int(_env("JOB_MAX_ATTEMPTS", "8") or 8),

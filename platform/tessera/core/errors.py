@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     PLUGIN_ERROR = "PLUGIN_ERROR"
     SCHEMA_OUTDATED = "SCHEMA_OUTDATED"
+    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -78,6 +79,12 @@ class LimitExceeded(TesseraError):
 
 class PluginError(TesseraError):
     code = ErrorCode.PLUGIN_ERROR
+
+
+class SourceUnavailable(TesseraError):
+    """An external source a connector reads failed, or answered something that cannot be used."""
+
+    code = ErrorCode.SOURCE_UNAVAILABLE
 
 
 class SchemaOutdated(TesseraError):

@@ -21,6 +21,7 @@ import pluggy
 from tessera.core.errors import PluginError
 from tessera.plugin.connectors import (
     TRANSFORMS,
+    Candidate,
     ChildTarget,
     ConnectorHttp,
     ConnectorProvider,
@@ -29,6 +30,7 @@ from tessera.plugin.connectors import (
     FieldMapping,
     MalformedPage,
     RecordFailure,
+    SearchPage,
     SyncContext,
     SyncedRecord,
 )
@@ -65,6 +67,7 @@ def request_of(info: Any) -> RequestView:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "TRANSFORMS",
+    "Candidate",
     "ChildTarget",
     "ConnectorHttp",
     "ConnectorProvider",
@@ -89,6 +92,7 @@ __all__ = [
     "RequestView",
     "SampleContext",
     "SampleDataSpec",
+    "SearchPage",
     "SyncContext",
     "SyncedRecord",
     "WorkflowActionContext",

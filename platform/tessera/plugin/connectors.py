@@ -64,8 +64,9 @@ class ExternalRecord:
     children: Mapping[str, Sequence[tuple[str, Mapping[str, Any]]]] = field(default_factory=dict)
     """Child object name → (child key, child document) pairs, for the provider's ``child_targets``."""
     record_id: str | None = None
-    """The target record to write into when no record holds ``key`` yet (an account the provider matched
-    by name gets its LEI this way); None: match by key only."""
+    """The target record to write into (an account the provider matched by name gets its LEI this
+    way): it gets ``key``, and another record already holding ``key`` fails this one. None: match by
+    ``key`` only."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,27 @@ class SyncedRecord:
     created: bool
     changed: bool
     """True when the record was created or updated by this page (False: unchanged, skipped)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer of a provider's ``search``: an entity of the source a user may pick (and link)."""
+
+    key: str
+    """What ``fetch_one`` takes (an LEI)."""
+    title: str
+    detail: str | None = None
+    """One line to tell candidates apart (jurisdiction, city, status)."""
+    document: Mapping[str, Any] = field(default_factory=dict)
+    """A few values for the user interface (JSON-able)."""
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    candidates: Sequence[Candidate]
+    page: int
+    last_page: int
+    total: int | None = None
 
 
 class MalformedPage(Exception):
@@ -146,6 +168,10 @@ class ConnectorProvider(Protocol):
     child_targets: Sequence[ChildTarget]
     # Optional: ``creates_records = False`` for a provider that only enriches records that exist (a
     # registry refreshing accounts): a key with no record is then logged as a failure, never created.
+    # Optional, for users looking a record up in the source (``connectorSearch``, ``linkExternalRecord``):
+    #   ``search(query: str, page: int, context) -> SearchPage``: candidates, a page at a time;
+    #   ``fetch_one(key: str, record_id: str, context) -> ExternalRecord | RecordFailure``: the source's
+    #   record ``key``, to be written into the target record ``record_id``.
 
     def fetch(self, cursor: str | None, context: SyncContext) -> FetchedPage:
         ...

@@ -147,6 +147,7 @@ def _worker(rt: Runtime, log: Path) -> subprocess.Popen[bytes]:
         "TESSERA_SCHEMA_PREFIX": config.schema_prefix, "TESSERA_SECRET_KEY": config.secret_key,
         "TESSERA_REDIS_URL": config.redis_url or "", "TESSERA_QUEUE": config.jobs.queue_name,
         "TESSERA_JOB_TIMEOUT_SECONDS": str(config.jobs.timeout_seconds), "TESSERA_JOB_RETRY_BASE_SECONDS": "0.2",
+        "TESSERA_ALLOW_PRIVATE_NETWORKS": "1",  # the webhook receiver listens on loopback
     })
     executable = Path(sys.executable).parent / "tessera"
     with log.open("ab") as out:

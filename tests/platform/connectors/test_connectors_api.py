@@ -18,14 +18,16 @@ CREATE_TOKEN = "mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) {
 
 
 def _create(gql: GraphQLClient, **extra: object) -> dict:
-    config = {"source": "https://example.org/ocds", "apiKey": "s3cr3t-value", "headers": {"X": "1"}}
+    config = {"source": "https://example.org/ocds", "apiKey": "s3cr3t-value", "apiKeyHeader": "X-Feed-Key",
+              "headers": {"X": "1"}}
     return gql.data(CREATE, {"i": {"name": "feed", "plugin": "tenders", "config": config, **extra}})["createConnector"]
 
 
 def test_credentials_are_encrypted_at_rest_and_masked(runtime, gql: GraphQLClient, tenant: CreatedTenant) -> None:
     gql.data(INSTALL)
     shown = _create(gql)
-    assert shown["config"] == {"source": "https://example.org/ocds", "apiKey": "********", "headers": {"X": "1"}}
+    assert shown["config"] == {"source": "https://example.org/ocds", "apiKey": "********", "apiKeyHeader": "X-Feed-Key",
+                               "headers": {"X": "1"}}  # a header's name is no secret
     assert not shown["mappingEdited"] and shown["mapping"][0] == {"field": "ocid", "path": "ocid", "transform": None}
     with runtime.db.system.connect() as conn:
         row = conn.execute(sa.select(connectors)).mappings().one()

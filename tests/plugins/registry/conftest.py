@@ -123,6 +123,10 @@ def gleif_app(state: Gleif) -> Flask:
         if "filter[lei]" in request.args:
             wanted = request.args["filter[lei]"].split(",")
             found = [state.records[lei] for lei in wanted if lei in state.records]
+        elif "filter[fulltext]" in request.args:
+            text = request.args["filter[fulltext]"].casefold()
+            found = [r for lei, r in sorted(state.records.items())
+                     if text in r["attributes"]["entity"]["legalName"]["name"].casefold() or text == lei.casefold()]
         else:
             name = request.args.get("filter[entity.legalName]", "").casefold()
             found = [r for r in state.records.values()

@@ -45,6 +45,10 @@ class Feed:
     url: str = ""
     on_request: Callable[[], None] | None = None
     """Called (in the server's thread) before each answer of ``/releases``."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Headers ``/secured/...`` requires (name: value); a request without them is answered 401."""
+    seen: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    """Every request's path (with its host) and headers."""
 
     def publish(self, *names: str) -> None:
         for name in names:
@@ -87,6 +91,21 @@ def feed_app(feed: Feed) -> Flask:
             return broken
         body = feed.pages[name]
         return Response(body, content_type="application/json") if isinstance(body, str) else body
+
+    @app.before_request
+    def record() -> None:
+        feed.seen.append((f"{request.host}{request.full_path.rstrip('?')}", dict(request.headers)))
+
+    @app.get("/secured/releases")
+    @app.get("/secured/pages/<name>")
+    def secured(name: str | None = None) -> Any:
+        if any(request.headers.get(header) != value for header, value in feed.keys.items()):
+            return Response("give the key", status=401)
+        return releases() if name is None else pages(name)
+
+    @app.get("/redirect")
+    def redirect() -> Any:
+        return Response("", status=302, headers={"Location": request.args["to"]})
 
     return app
 

@@ -1,4 +1,5 @@
-"""Connectors in GraphQL (administrators): instances with masked credentials, runs now, the run log."""
+"""Connectors in GraphQL: instances with masked credentials, runs now, the run log (administrators);
+looking entities up in a source and linking one to a record (users)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import graphene
 
 from tessera.api.inputs import service_mutation
 from tessera.api.scalars import JSON, DateTime
-from tessera.services.connectors import instances, runs
+from tessera.services.connectors import instances, lookup, runs
 from tessera.services.connectors.mapping import dump_mapping
 
 
@@ -86,6 +87,31 @@ class UpdateConnectorInput(graphene.InputObjectType):
     resetCursor = graphene.Boolean(description="Start the next sync from the beginning of the source.")
 
 
+class ConnectorCandidate(graphene.ObjectType):
+    """An entity of a connector's source a user may pick (e.g. a registry entity for an account)."""
+
+    key = graphene.String(required=True, description="What linkExternalRecord takes (an LEI).")
+    title = graphene.String(required=True)
+    detail = graphene.String(description="One line to tell candidates apart.")
+    document = graphene.Field(JSON, required=True)
+
+
+class ConnectorSearch(graphene.ObjectType):
+    candidates = graphene.List(graphene.NonNull(ConnectorCandidate), required=True)
+    page = graphene.Int(required=True)
+    last_page = graphene.Int(name="lastPage", required=True)
+    total = graphene.Int()
+
+
+class ExternalLink(graphene.ObjectType):
+    """What linking a source's record to a record wrote."""
+
+    record = graphene.ID(required=True)
+    key = graphene.String(required=True)
+    changed = graphene.Boolean(required=True, description="False: the record already matched the source.")
+    counts = graphene.Field(JSON, required=True, description="{object: {created, updated, unchanged, failed}}.")
+
+
 class ConnectorQuery(graphene.ObjectType):
     connectors = graphene.List(graphene.NonNull(Connector), required=True, description="Connectors (administrators).")
     connector = graphene.Field(Connector, name=graphene.String(required=True))
@@ -93,6 +119,16 @@ class ConnectorQuery(graphene.ObjectType):
                                    connector_name=graphene.String(name="name", required=True),
                                    first=graphene.Int(default_value=20),
                                    description="A connector's runs, newest first (administrators).")
+
+    connector_search = graphene.Field(
+        graphene.NonNull(ConnectorSearch), name="connectorSearch", connector_name=graphene.String(name="name", required=True),
+        query=graphene.String(required=True), page=graphene.Int(default_value=1),
+        description="Look entities up in a connector's source (users who may read its target object).")
+
+    @staticmethod
+    def resolve_connector_search(root: Any, info: Any, connector_name: str, query: str, page: int) -> Any:
+        ctx = info.context
+        return lookup.search_source(ctx.rt, ctx.actor, connector_name, query, page)
 
     @staticmethod
     def resolve_connectors(root: Any, info: Any) -> Any:
@@ -146,6 +182,25 @@ class RunConnector(graphene.Mutation):
         return runs.get_run(ctx.rt, ctx.principal.tenant.id, started.id)
 
 
+class LinkExternalRecord(graphene.Mutation):
+    """Write a source's record (a candidate of connectorSearch) into a record you may edit: its fields,
+    with what the source brings along (e.g. risk events), field history with channel ``connector``."""
+
+    class Arguments:
+        connector = graphene.String(required=True)
+        key = graphene.String(required=True)
+        record = graphene.ID(required=True)
+
+    Output = graphene.NonNull(ExternalLink)
+
+    @staticmethod
+    def mutate(root: Any, info: Any, connector: str, key: str, record: str) -> Any:
+        ctx = info.context
+        ctx.end_read()
+        done = lookup.link_record(ctx.rt, ctx.actor, connector, key, record)
+        return ExternalLink(record=done.record_id, key=done.key, changed=done.changed, counts=dict(done.counts))
+
+
 class ConnectorMutation(graphene.ObjectType):
     create_connector = service_mutation(instances.create_connector, CreateConnectorInput, Connector,
                                         "Create a connector (administrators).")
@@ -153,3 +208,4 @@ class ConnectorMutation(graphene.ObjectType):
                                         "Change a connector: the keys given (administrators).")
     delete_connector = DeleteConnector.Field(description="Delete a connector; the records it synced stay.")
     run_connector = RunConnector.Field(description="Run a connector now (administrators).")
+    link_external_record = LinkExternalRecord.Field(description="Link a source's record to a record.")

@@ -5,12 +5,18 @@ attempt sends the same bytes and the same id: a receiver that records ids sees e
 however often it had to be retried. ``X-Tessera-Signature: sha256=<hex>`` is the HMAC-SHA256 of the
 raw body with the webhook's secret. A 2xx answer delivers; anything else (or no answer within the
 timeout) fails the attempt, and the outbox retries with exponential backoff up to ``maxAttempts``.
+
+Before each attempt the URL is checked (``tessera.services.outbound``): an address on a private
+network (unless the operator allows them) fails the delivery at once, without retries. Redirects are
+not followed: a receiver answers its webhook itself (urllib would turn the POST into a bodiless GET,
+and a redirect could lead to an address the check refuses).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +31,10 @@ from tessera.core.clock import utcnow
 from tessera.core.errors import NotFound
 from tessera.services.automation.outbox import JobContext, failure_text, job_kind
 from tessera.services.automation.workflows import workflow_definition
+from tessera.services.outbound import OutboundRefused, Unresolvable, check_url
 from tessera.storage.system_tables import webhook_deliveries
+
+log = logging.getLogger("tessera.webhooks")
 
 USER_AGENT = "Tessera-Webhooks/1"
 MAX_LISTED = 500
@@ -39,6 +48,15 @@ class DeliveryFailed(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
+        return None  # urllib then raises HTTPError with the 3xx status: the attempt fails
+
+
+_opener = urllib.request.build_opener(_NoRedirects())
 
 
 def _on_error(conn: sa.Connection, row: Mapping[str, Any], error: Exception, final: bool) -> None:
@@ -60,6 +78,17 @@ def deliver(ctx: JobContext) -> None:
     definition = workflow_definition(ctx.conn, payload["workflowId"], payload["version"])
     if definition is None:
         raise NotFound(f"workflow {delivery['workflow_name']} version {payload['version']} is gone")
+    try:
+        check_url(delivery["url"], allow_private=ctx.rt.config.allow_private_networks)
+    except Unresolvable as exc:  # DNS may answer again: retried like no answer
+        raise DeliveryFailed(str(exc)) from None
+    except OutboundRefused as exc:
+        # Retrying cannot make a refused address allowed: the delivery fails now, and its job ends
+        # (DONE: nothing is left to try) instead of spending its attempts.
+        ctx.conn.execute(webhook_deliveries.update().where(webhook_deliveries.c.id == delivery["id"]).values(
+            status="FAILED", attempts=ctx.attempt, last_error=failure_text(exc)[:2000], response_status=None))
+        log.warning("webhook refused", extra={"delivery": delivery["id"], "error": str(exc)})
+        return
     secret = definition["actions"][payload["action"]]["secret"]
     body = delivery["body"].encode()
     request = urllib.request.Request(delivery["url"], data=body, method="POST", headers={
@@ -69,7 +98,7 @@ def deliver(ctx: JobContext) -> None:
     })
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=float(payload.get("timeoutSeconds", 10))) as response:
+        with _opener.open(request, timeout=float(payload.get("timeoutSeconds", 10))) as response:
             status = response.status
             response.read(1_024)
     except urllib.error.HTTPError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -21,7 +22,9 @@ from tessera.model.exports import SECRET_MASK, export_workflow
 from tessera.plugin_host import PluginHost
 from tessera.services.automation.workflow_checks import workflow_context
 from tessera.services.metadata.change import Change, run_change
+from tessera.services.outbound import OutboundRefused, check_url
 from tessera.services.runtime import Actor, Runtime
+from tessera.services.security.admin import require_admin
 from tessera.storage.system_tables import workflow_versions, workflows
 
 MAX_WORKFLOWS = 500
@@ -29,14 +32,35 @@ KEYS = {"object", "name", "description", "active", "trigger", "condition", "acti
 
 
 def create_workflow(rt: Runtime, actor: Actor, data: Mapping[str, Any], *, origin: str = "custom") -> WorkflowDef:
+    refuse_private_webhooks(rt, actor, data.get("actions"))
     return run_change(rt, actor, lambda change: add_workflow_in(
         change, data, origin=origin, created_by=actor.user_id, plugins=rt.plugins))
 
 
 def update_workflow(rt: Runtime, actor: Actor, data: Mapping[str, Any]) -> WorkflowDef:
     """Change the keys given (``name`` says which workflow); a new version is stored."""
+    refuse_private_webhooks(rt, actor, data.get("actions"))
     return run_change(rt, actor, lambda change: update_workflow_in(
         change, data, changed_by=actor.user_id, plugins=rt.plugins))
+
+
+def refuse_private_webhooks(rt: Runtime, actor: Actor, actions: Any) -> None:
+    """Refuse a WEBHOOK action whose URL reaches a private network (unless the operator allows them).
+
+    The model checks the URL's form and does no DNS; this resolves its host, before the change's
+    transaction starts (a slow DNS answer must not hold the metadata lock). Deliveries check again.
+    """
+    if rt.config.allow_private_networks or not isinstance(actions, list):
+        return
+    require_admin(actor, "change metadata")  # no lookups on behalf of anyone else
+    for index, action in enumerate(actions):
+        url = action.get("url") if isinstance(action, Mapping) and action.get("type") == "WEBHOOK" else None
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            continue  # not a webhook, or not a URL: the model's check says what is wrong
+        try:
+            check_url(url, allow_private=False)
+        except OutboundRefused as exc:
+            raise ValidationError(f"actions.{index}.url: {exc}", field="actions") from None
 
 
 def delete_workflow(rt: Runtime, actor: Actor, name: str) -> WorkflowDef:

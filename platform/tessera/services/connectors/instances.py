@@ -26,8 +26,9 @@ from tessera.model.registry import TenantModel
 from tessera.plugin import ConnectorSpec, FieldMapping
 from tessera.services.audit import log_event
 from tessera.services.connectors import secrets
-from tessera.services.connectors.http import HttpSettings
+from tessera.services.connectors.http import Credentials, HttpSettings
 from tessera.services.connectors.mapping import dump_mapping, parse_mapping
+from tessera.services.outbound import OutboundRefused, check_url
 from tessera.services.runtime import Actor, Runtime
 from tessera.services.security.admin import require_admin
 from tessera.storage.system_tables import connectors, users
@@ -79,13 +80,25 @@ def build_provider(rt: Runtime, plugin: str, spec: ConnectorSpec, config: Mappin
 
 
 def check_source(rt: Runtime, actor: Actor, config: Mapping[str, Any]) -> None:
-    """Refuse API callers a local source outside ``<data dir>/connector-files`` (the CLI may read any)."""
+    """Refuse an http(s) source on a private network (unless the operator allows them) or with a bad
+    key, and API callers a local source outside ``<data dir>/connector-files`` (the CLI may read any)."""
+    try:
+        Credentials.from_config(config)
+    except ValueError as exc:
+        raise ValidationError(f"config.{exc}", field="config") from None
     source = config.get("source")
     if source is None:
         return
     if not isinstance(source, str) or not source:
         raise ValidationError("config.source: give an http(s) URL or a path", field="config")
-    if source.startswith(("http://", "https://")) or actor.channel == "cli":
+    if source.startswith(("http://", "https://")):
+        # Every channel: the sync checks each request anyway, so a source refused here could never run.
+        try:
+            check_url(source, allow_private=rt.config.allow_private_networks)
+        except OutboundRefused as exc:
+            raise ValidationError(f"config.source: {exc}", field="config") from None
+        return
+    if actor.channel == "cli":
         return
     root = (rt.config.data_dir / FILES_DIR).resolve()
     path = Path(source) if Path(source).is_absolute() else root / source

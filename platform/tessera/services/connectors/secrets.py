@@ -25,7 +25,10 @@ SECRET_WORDS = ("password", "secret", "token", "apikey", "api_key", "credential"
 
 def is_secret(key: str, extra: Iterable[str] = ()) -> bool:
     lowered = key.lower()
-    return key in set(extra) or any(word in lowered for word in SECRET_WORDS)
+    if key in set(extra):
+        return True
+    # the name of the header a key travels in (``apiKeyHeader``) is not itself a secret
+    return not lowered.endswith("header") and any(word in lowered for word in SECRET_WORDS)
 
 
 def split(config: Mapping[str, Any], extra: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, Any]]:

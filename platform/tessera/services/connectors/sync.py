@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from tessera.model.registry import TenantModel, TenantRef
 from tessera.plugin import FetchedPage, FieldMapping
 from tessera.services.automation.notifications import notify
 from tessera.services.automation.outbox import JobContext, enqueue, failure_text, job_kind
-from tessera.services.connectors.http import ConnectorHttpClient, HttpSettings, limiter
+from tessera.services.connectors.http import ConnectorHttpClient, Credentials, HttpSettings, limiter
 from tessera.services.connectors.instances import cursor_text, provider_spec, runtime_config
 from tessera.services.connectors.runs import (
     FAILED,
@@ -39,6 +40,7 @@ from tessera.services.connectors.runs import (
     page_key,
 )
 from tessera.services.connectors.upsert import PageWriter
+from tessera.services.outbound import check_url
 from tessera.services.records.read import RecordReader
 from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
@@ -50,7 +52,7 @@ log = logging.getLogger("tessera.connectors")
 class SyncContextImpl:
     """``tessera.plugin.SyncContext`` for one page."""
 
-    def __init__(self, rt: Runtime, conn: sa.Connection, model: TenantModel, tenant: TenantRef, connector: Any,
+    def __init__(self, rt: Runtime, conn: sa.Connection | None, model: TenantModel, tenant: TenantRef, connector: Any,
                  config: Mapping[str, Any], rate_limit: float | None) -> None:
         self._rt = rt
         self._conn = conn
@@ -61,7 +63,14 @@ class SyncContextImpl:
         self.config = config
         self.writing = False
         rate = config.get("requestsPerSecond", rate_limit)  # a mirror or a paid plan may allow more
-        self.http = ConnectorHttpClient(HttpSettings.from_config(config), limiter(connector.provider, rate))
+        self.http = ConnectorHttpClient(
+            HttpSettings.from_config(config), limiter(connector.provider, rate),
+            credentials=Credentials.from_config(config),
+            guard=partial(check_url, allow_private=rt.config.allow_private_networks))
+
+    def begin_writing(self, conn: sa.Connection, model: TenantModel) -> None:
+        """From now on (``after_page``) reads and notifications go through the writing transaction."""
+        self._conn, self._model, self.writing = conn, model, True
 
     def records(self, object_name: str, *, fields: Sequence[str], filter: Mapping[str, Any] | None = None,
                 order_by: Sequence[Mapping[str, str]] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -114,8 +123,8 @@ def sync_page(ctx: JobContext) -> None:
         return
     spec = provider_spec(ctx.rt, connector.plugin, connector.provider)[1]
     config = runtime_config(ctx.rt, tenant.id, connector)
-    context = SyncContextImpl(ctx.rt, ctx.conn, model, tenant, connector, config, spec.rate_limit)
-    try:
+    try:  # a configuration saved before today's checks may be refused here: that fails the run too
+        context = SyncContextImpl(ctx.rt, ctx.conn, model, tenant, connector, config, spec.rate_limit)
         provider = spec.factory(dict(config))
         page = provider.fetch(connector.cursor, context)
         items = list(provider.transform(page, context))
@@ -143,7 +152,7 @@ def _write_page(ctx: JobContext, peeked: Any, provider: Any, context: SyncContex
         return
     if connector.cursor != peeked.cursor:
         raise RuntimeError("the connector's cursor moved while this page was read; the page is read again")
-    context.writing = True
+    context.begin_writing(conn, model)
     access = ctx.rt.access(conn, tenant, connector.run_as)
     writer = RecordWriter(conn, model, Actor(tenant, connector.run_as, "connector", access), ctx.rt.config.limits,
                           ctx.rt.plugins)

@@ -38,9 +38,9 @@ class PageResult:
         into = self.counts.setdefault(obj, {"created": 0, "updated": 0, "unchanged": 0, "failed": 0})
         into[what] += number
 
-    def fail(self, obj: str, key: str | None, reason: str) -> None:
+    def fail(self, obj: str, key: str | None, reason: str, code: str | None = None) -> None:
         self.count(obj, "failed")
-        self.samples.append({"object": obj, "key": key, "reason": reason[:500]})
+        self.samples.append({"object": obj, "key": key, "reason": reason[:500], **({"code": code} if code else {})})
 
 
 class PageWriter:
@@ -95,8 +95,9 @@ class PageWriter:
                 named: Mapping[str, str] | None = None, creates: bool = True) -> dict[str, str]:
         """Record ids by external key of the records that are now in place (created, updated or unchanged).
 
-        ``named``: key → the record to write into when no live record holds the key yet. Without
-        ``creates``, a key that matches no record is a failure instead of a new record."""
+        ``named``: key → the record to write into (the provider matched it some other way); another
+        record holding the key is then a failure, never written. Without ``creates``, a key that
+        matches no record is a failure instead of a new record."""
         if not entries:
             return {}
         model = self.writer.model
@@ -119,7 +120,12 @@ class PageWriter:
         for key, data in entries:
             data[match_key] = key
             digest = content_hash(data)
-            record_id = existing.get(key) or self._named(table, (named or {}).get(key))
+            hint = (named or {}).get(key)
+            record_id = existing.get(key) if hint is None else self._named(table, hint)
+            if hint is not None and record_id is not None and existing.get(key) not in (None, record_id):
+                self.result.fail(obj_name, key, f"another {obj_name} ({existing[key]}) already has {match_key} {key}",
+                                 "VALIDATION_ERROR")
+                continue
             if record_id is None and not creates:
                 self.result.fail(obj_name, key, f"no {obj_name} with {match_key} {key} (this connector never "
                                                 f"creates {obj_name} records)")
@@ -136,7 +142,7 @@ class PageWriter:
                 with self.conn.begin_nested():
                     self.writer.update(obj_name, record_id, data)
             except TesseraError as exc:
-                self.result.fail(obj_name, key, exc.message)
+                self.result.fail(obj_name, key, exc.message, str(exc.code))
                 continue
             hashes[key] = digest
             self._synced(obj_name, key, record_id, "updated", done)
@@ -168,7 +174,7 @@ class PageWriter:
                 with self.conn.begin_nested():
                     record_id = self.writer.create(obj_name, [data], bulk=False)[0]
             except TesseraError as exc:
-                self.result.fail(obj_name, key, exc.message)
+                self.result.fail(obj_name, key, exc.message, str(exc.code))
                 continue
             self._synced(obj_name, key, record_id, "created", done)
 
