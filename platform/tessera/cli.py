@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -436,8 +437,12 @@ def connectors() -> None:
 @click.option("--tenant", "slug", required=True)
 @click.option("--source", required=True, help="An http(s) URL, or a local file or folder.")
 @click.option("--schedule", default=None, help="Cron (UTC) for scheduled runs.")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Another config key (repeatable); VALUE is read as JSON when it parses: batchSize=50, "
+                   "matchByName=true, since=2024-01-01.")
 @click.pass_obj
-def connectors_add(app: App, name: str, plugin: str, slug: str, source: str, schedule: str | None) -> None:
+def connectors_add(app: App, name: str, plugin: str, slug: str, source: str, schedule: str | None,
+                   settings: tuple[str, ...]) -> None:
     """Create a connector reading SOURCE (local paths are stored absolute)."""
     from dataclasses import replace
 
@@ -446,9 +451,18 @@ def connectors_add(app: App, name: str, plugin: str, slug: str, source: str, sch
     rt = _ready(app)
     if not source.startswith(("http://", "https://")):
         source = str(Path(source).resolve())
+    config: dict[str, object] = {"source": source}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{item}': give KEY=VALUE", param_hint="--set")
+        try:
+            config[key.strip()] = json.loads(value)
+        except ValueError:
+            config[key.strip()] = value  # plain text
     actor = replace(_admin(rt, slug), channel="cli")
     try:
-        found = create_connector(rt, actor, {"name": name, "plugin": plugin, "config": {"source": source},
+        found = create_connector(rt, actor, {"name": name, "plugin": plugin, "config": config,
                                              "schedule": schedule})
     except TesseraError as exc:
         _fail(exc)

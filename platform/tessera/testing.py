@@ -8,6 +8,7 @@ When it is set, an unreachable database fails the tests; it never skips them.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -194,3 +195,19 @@ def count_statements(engine: sa.Engine) -> Iterator[StatementCounter]:
 
 def make_app(rt: Runtime) -> Flask:
     return create_app(runtime=rt)
+
+
+@contextmanager
+def serve_wsgi(wsgi_app: Any) -> Iterator[str]:
+    """Serve a WSGI app (a test's fake provider or receiver) on a loopback port, in a thread; yields
+    its base URL (``http://127.0.0.1:<port>``) and stops it afterwards."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)

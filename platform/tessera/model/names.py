@@ -67,7 +67,8 @@ STATIC_TYPE_NAMES = frozenset(SCALAR_TYPE_NAMES) | {
     "ReportInput", "ReportSnapshot", "KpiValue", "DashboardWidget", "Dashboard", "DashboardInput",
     "ReportSettings", "ReportSettingsInput",
     # connectors (issue 8)
-    "Connector", "ConnectorRun", "CreateConnectorInput", "UpdateConnectorInput",
+    "Connector", "ConnectorRun", "CreateConnectorInput", "UpdateConnectorInput", "ConnectorCandidate",
+    "ConnectorSearch", "ExternalLink",
 }
 """Types every tenant's schema has whatever its objects; generated names must not take them."""
 
@@ -77,7 +78,7 @@ ROOT_FIELD_NAMES = frozenset({
     "stateMachines", "approvalProcesses", "approvalRequests", "pendingApprovals",
     "workflows", "workflow", "workflowRuns", "webhookDeliveries", "notifications", "unreadNotifications", "jobs",
     "runReport", "report", "reports", "reportSnapshots", "dashboard", "dashboards", "reportSettings",
-    "connectors", "connector", "connectorRuns",
+    "connectors", "connector", "connectorRuns", "connectorSearch",
 })
 """Query fields every tenant's schema has; no object's name or plural may take them."""
 

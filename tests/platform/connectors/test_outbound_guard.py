@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
 from functools import partial
 
 import pytest
 from tests.plugins.tenders.conftest import CREATE, INSTALL, Feed, Tenders, feed_app, load
-from werkzeug.serving import make_server
 
 from tessera.services import outbound
 from tessera.services.connectors import http
 from tessera.services.outbound import OutboundRefused, Unresolvable, check_url
 from tessera.services.runtime import Runtime
 from tessera.services.tenants import CreatedTenant
-from tessera.testing import GraphQLClient
+from tessera.testing import GraphQLClient, serve_wsgi
 
 UPDATE = "mutation($i: UpdateConnectorInput!) { updateConnector(input: $i) { name config } }"
 HINT = "set TESSERA_ALLOW_PRIVATE_NETWORKS=1 to allow them"
@@ -33,15 +31,9 @@ PUBLIC = "93.184.216.34"
 def feed() -> Iterator[Feed]:
     """The tenders tests' feed server (their conftest's fixtures are not visible from here)."""
     state = Feed()
-    server = make_server("127.0.0.1", 0, feed_app(state), threaded=True)
-    state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_wsgi(feed_app(state)) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -17,11 +16,10 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
 
 from tessera.services.runtime import Runtime
 from tessera.services.tenants import CreatedTenant
-from tessera.testing import GraphQLClient
+from tessera.testing import GraphQLClient, serve_wsgi
 
 SAMPLES = Path(__file__).parents[3] / "plugins" / "tessera_registry" / "data" / "samples"
 SHELL, FUND, AMAZON, PUMA = "21380068P1DRHMJ8KU70", "549300LBI3LRIZ2V8V66", "254900LNRYNOQ9YPU758", "529900GRZ2BQY5ZM9N49"
@@ -139,15 +137,9 @@ def gleif_app(state: Gleif) -> Flask:
 @pytest.fixture
 def gleif() -> Iterator[Gleif]:
     state = Gleif()
-    server = make_server("127.0.0.1", 0, gleif_app(state), threaded=True)
-    state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_wsgi(gleif_app(state)) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @dataclass

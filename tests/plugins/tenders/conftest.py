@@ -4,7 +4,6 @@ small Flask app on a threaded werkzeug server) serving the real sample files, wi
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,11 +12,10 @@ from typing import Any
 
 import pytest
 from flask import Flask, Response, request
-from werkzeug.serving import make_server
 
 from tessera.services.runtime import Runtime
 from tessera.services.tenants import CreatedTenant
-from tessera.testing import GraphQLClient
+from tessera.testing import GraphQLClient, serve_wsgi
 
 OCDS = Path(__file__).parents[2] / "fixtures" / "ocds"
 WORKED = ["tender1", "tender2", "tender3", "award1", "award2"]
@@ -113,15 +111,9 @@ def feed_app(feed: Feed) -> Flask:
 @pytest.fixture
 def feed() -> Iterator[Feed]:
     state = Feed()
-    server = make_server("127.0.0.1", 0, feed_app(state), threaded=True)
-    state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_wsgi(feed_app(state)) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        thread.join(5)
 
 
 @dataclass

@@ -64,3 +64,21 @@ def test_add_and_run_a_folder_connector(run_cli) -> None:  # type: ignore[no-unt
     assert "succeeded: 1 pages, 0 created, 0 updated, 0 unchanged, 0 failed" in again.output
     missing = run_cli("connectors", "run", "nope", "--tenant", "acme")
     assert missing.exit_code != 0 and "no connector 'nope'" in missing.output
+
+
+def test_add_takes_more_config_keys(run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("db", "upgrade").exit_code == 0
+    assert run_cli("tenant", "create", "acme", "--admin-email", "a@acme.test").exit_code == 0
+    assert run_cli("plugins", "install", "tenders", "--tenant", "acme").exit_code == 0
+    source = str(OCDS / "worked-example-updates")
+    # values are JSON when they parse (2.5 is a number, so it is refused as a count of retries)
+    refused = run_cli("connectors", "add", "a", "--plugin", "tenders", "--tenant", "acme", "--source", source,
+                      "--set", "maxRetries=2.5")
+    assert refused.exit_code != 0 and "config: maxRetries: give a whole number, not 2.5" in refused.output
+    malformed = run_cli("connectors", "add", "b", "--plugin", "tenders", "--tenant", "acme", "--source", source,
+                        "--set", "maxRetries")
+    assert malformed.exit_code != 0 and "'maxRetries': give KEY=VALUE" in malformed.output
+    added = run_cli("connectors", "add", "c", "--plugin", "tenders", "--tenant", "acme", "--source", source,
+                    "--set", "maxRetries=2", "--set", "since=2016-01-01T00:00:00Z")
+    assert added.exit_code == 0, added.output
+    assert "succeeded: 6 pages" in run_cli("connectors", "run", "c", "--tenant", "acme").output
