@@ -132,9 +132,10 @@ def add_field_in(change: Change, data: dict[str, Any], *, origin: str) -> FieldD
     if any(f.column_name == field.column_name for f in obj.fields):
         raise ValidationError(f"field '{field.name}' collides with an existing column", field="name")
     now = utcnow()
+    field_id = new_id()
     change.conn.execute(
         field_defs.insert().values(
-            id=new_id(), tenant_id=change.tenant.id, object_id=obj.id, origin=origin,
+            id=field_id, tenant_id=change.tenant.id, object_id=obj.id, origin=origin,
             created_at=now, updated_at=now, **{k: v for k, v in _row(field).items() if k != "origin"},
         )
     )
@@ -142,7 +143,8 @@ def add_field_in(change: Change, data: dict[str, Any], *, origin: str) -> FieldD
         return change.reload().by_name[obj.name].fields_by_name[field.name]
     target_table = target.table_name if (target is not None and change.foreign_keys) else None
     change.ddl.add_column(obj.table_name, field_column(field, change.tenant.schema_name, obj.table_name, target_table))
-    meta = change.reload()
+    plain = target is None and field.type != "AUTO_NUMBER"  # nothing else changes: no reverse relation, no backfill
+    meta = change.with_field(obj.name, replace(field, id=field_id, origin=origin)) if plain else change.reload()
     _create_index(change, obj, field)
     if field.type == "AUTO_NUMBER":
         backfill_auto_number(change, meta.by_name[obj.name], field)
