@@ -1139,7 +1139,7 @@ def cleanup(t: Tenants) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(specs=st.lists(object_specs, min_size=1, max_size=3), setup=dice,
        steps=st.lists(st.tuples(st.sampled_from(OPERATIONS), dice), min_size=8, max_size=24))
 def test_tenant_a_never_sees_or_changes_tenant_b(tenants: Tenants, specs: list[ObjectSpec], setup: Dice,
