@@ -104,16 +104,11 @@ class FolderRegistry:
             raise MalformedPage(f"{root} does not exist")
         self.where = str(root)
         files = sorted(p for p in root.rglob("*.json") if p.is_file()) if root.is_dir() else [root]
-        self.records: dict[str, Mapping[str, Any]] = {}
-        for file in files:
-            try:
-                body = json.loads(file.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise MalformedPage(f"{file} is not JSON: {exc}") from None
-            for resource in resources(body, str(file)):
-                lei = lei_of(resource)
-                if lei is not None:
-                    self.records[lei] = resource
+        # every page of a run reads the folder: parse it once per version of its files
+        version = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+        if _folders.get(self.where, (None,))[0] != version:
+            _folders[self.where] = (version, _index(files))
+        self.records: Mapping[str, Mapping[str, Any]] = _folders[self.where][1]
 
     def lookup(self, leis: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         return {lei: self.records[lei] for lei in leis if lei in self.records}
@@ -127,3 +122,20 @@ class FolderRegistry:
                  if wanted in _plain(legal_name(r) or "") or wanted.replace(" ", "") == lei.casefold()]
         last = max(1, -(-len(found) // size))
         return found[(page - 1) * size:page * size], last, len(found)
+
+
+_folders: dict[str, tuple[Any, dict[str, Mapping[str, Any]]]] = {}
+
+
+def _index(files: Sequence[Path]) -> dict[str, Mapping[str, Any]]:
+    records: dict[str, Mapping[str, Any]] = {}
+    for file in files:
+        try:
+            body = json.loads(file.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise MalformedPage(f"{file} is not JSON: {exc}") from None
+        for resource in resources(body, str(file)):
+            lei = lei_of(resource)
+            if lei is not None:
+                records[lei] = resource
+    return records

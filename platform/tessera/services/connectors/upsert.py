@@ -117,11 +117,12 @@ class PageWriter:
         done: dict[str, str] = {}
         hashes: dict[str, str] = {}
         new: list[tuple[str, dict[str, Any]]] = []
+        live = self._live(table, [(named or {}).get(k) for k in keys])
         for key, data in entries:
             data[match_key] = key
             digest = content_hash(data)
             hint = (named or {}).get(key)
-            record_id = existing.get(key) if hint is None else self._named(table, hint)
+            record_id = existing.get(key) if hint is None else hint if hint in live else None
             if hint is not None and record_id is not None and existing.get(key) not in (None, record_id):
                 self.result.fail(obj_name, key, f"another {obj_name} ({existing[key]}) already has {match_key} {key}",
                                  "VALIDATION_ERROR")
@@ -150,12 +151,14 @@ class PageWriter:
         self._remember(obj_name, {k: (done[k], hashes[k]) for k in hashes if k in done})
         return done
 
-    def _named(self, table: sa.Table, record_id: str | None) -> str | None:
-        """``record_id`` if it is a live record (a record deleted since the provider chose it is not)."""
-        if record_id is None:
-            return None
-        return self.conn.execute(sa.select(table.c.id).where(table.c.id == record_id,
-                                                             table.c.deleted_at.is_(None))).scalar()
+    def _live(self, table: sa.Table, record_ids: Sequence[str | None]) -> set[str]:
+        """Those of ``record_ids`` that are live records (one deleted since the provider named it is not)."""
+        wanted = sorted({r for r in record_ids if r is not None})
+        found: set[str] = set()
+        for start in range(0, len(wanted), CHUNK):
+            found.update(self.conn.execute(sa.select(table.c.id).where(
+                table.c.id.in_(wanted[start:start + CHUNK]), table.c.deleted_at.is_(None))).scalars())
+        return found
 
     def _create(self, obj_name: str, new: list[tuple[str, dict[str, Any]]], done: dict[str, str]) -> None:
         if not new:
