@@ -309,8 +309,11 @@ def demo(app: App, host: str, port: int, no_serve: bool, reset: bool) -> None:
             counts = load_sample_data(rt, actor, progress=lambda _obj, n: bar.update(n))
         click.echo("sample data: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
         for name, run in demo_connectors(rt, actor):
-            click.echo(f"connector {name}: {run.status.lower()}, {run.created} created, {run.updated} updated, "
-                       f"{run.failed} failed")
+            counts = "; ".join(f"{obj}: " + ", ".join(f"{n} {what}" for what, n in c.items() if n)
+                               for obj, c in run.counts.items() if any(c.values()))
+            click.echo(f"connector {name}: {run.status.lower()} ({counts})")
+            for sample in run.error_samples[:3]:
+                click.echo(f"  failed {sample.get('object')} {sample.get('key')}: {sample.get('reason')}")
         token = created.token
     else:
         actor = _admin(rt, "demo")

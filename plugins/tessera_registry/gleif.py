@@ -86,6 +86,9 @@ class GleifRegistry:
         self._owners: dict[str, tuple[str | None, str]] = {}  # risk event key → (account owner, account id)
         self._titles: dict[str, tuple[str, str | None]] = {}
 
+    def _missing(self, lei: str) -> str:
+        return f"the registry has no LEI {lei}" if self.remote else f"no saved registry record has LEI {lei}"
+
     def _registry(self, context: SyncContext) -> RegistrySource:
         return HttpRegistry(self.source, context.http, self.batch) if self.remote else FolderRegistry(self.source)
 
@@ -135,7 +138,7 @@ class GleifRegistry:
                 yield RecordFailure(account["lei"], f"account '{account['name']}': '{account['lei']}' is not an LEI "
                                                     "(ISO 17442: 20 letters and digits ending in valid check digits)")
             elif item["record"] is None:
-                yield RecordFailure(lei, f"account '{account['name']}': the registry has no LEI {lei}")
+                yield RecordFailure(lei, f"account '{account['name']}': {self._missing(lei)}")
             else:
                 # the account by id: its LEI may be stored in lower case or with spaces (the write tidies it)
                 yield self._record(account, item["record"], page.source, lei, record_id=account["id"])
@@ -189,7 +192,7 @@ class GleifRegistry:
         registry = self._registry(context)
         record = registry.lookup([lei]).get(lei)
         if record is None:
-            return RecordFailure(lei, f"the registry has no LEI {lei}")
+            return RecordFailure(lei, self._missing(lei))
         return self._record(account, record, registry.where, lei, record_id=record_id)
 
     # --- after the page is written --------------------------------------------------------------

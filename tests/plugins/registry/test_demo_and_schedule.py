@@ -25,7 +25,7 @@ def test_the_demo_refreshes_its_accounts_from_the_saved_responses(registry: Regi
     refreshed = {lei for lei, a in accounts.items() if a["registryLegalName"]}
     # every saved entity is an account now, refreshed from its record; Siemens's LEI is not in the saved data
     assert refreshed == set(saved)
-    assert run.failed == 1 and "the registry has no LEI" in run.error_samples[0]["reason"]
+    assert run.failed == 1 and "no saved registry record has LEI" in run.error_samples[0]["reason"]
     assert {lei: accounts[lei]["registryLegalName"] for lei in saved} == {
         lei: r["attributes"]["entity"]["legalName"]["name"] for lei, r in saved.items()}
     kinds = {(e["lei"], e["kind"]) for e in registry.risks()}
