@@ -172,3 +172,20 @@ def test_bad_configurations_are_refused_naming_the_key(registry: Registry, gleif
                                                        "config": {"source": gleif.base, **config}}})
         [error] = answer["errors"]
         assert (error["message"], error["extensions"]["code"]) == (message, "VALIDATION_ERROR"), error
+
+
+def test_a_malformed_record_is_logged_and_the_others_refreshed(registry: Registry, gleif: Gleif) -> None:
+    registry.accounts([{"name": "Shell", "lei": SHELL}, {"name": "Amazon", "lei": AMAZON}, {"name": "Fund", "lei": FUND}])
+    del gleif.records[AMAZON]["attributes"]["entity"]  # the registry answers a record without its entity
+    gleif.records[FUND]["attributes"]["registration"]["lastUpdateDate"] = "yesterday"
+    registry.connector(gleif.base)
+    run = registry.run()
+    assert run["status"] == "SUCCEEDED"
+    assert run["counts"]["account"] == {"created": 0, "updated": 1, "unchanged": 0, "failed": 2}
+    assert sorted((s["key"], s["reason"]) for s in run["errorSamples"]) == [
+        (AMAZON, f"LEI record {AMAZON}: attributes lack entity or registration"),
+        (FUND, "registryUpdatedAt (registration.lastUpdateDate): 'yesterday' is not a date-time")]
+    accounts = registry.by_name()
+    assert accounts["Shell"]["registryLegalName"] == "SHELL PLC"
+    assert accounts["Amazon"]["registryLegalName"] is None and accounts["Fund"]["registryLegalName"] is None
+    assert registry.risks() == []  # the fund's lapse waits for a record that can be read

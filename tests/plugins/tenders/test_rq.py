@@ -5,34 +5,13 @@ Runs when ``TESSERA_TEST_REDIS_URL`` is set (CI sets it); skipped otherwise.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from dataclasses import replace
-
-import pytest
-from redis import Redis
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from tests.plugins.tenders.conftest import RUNS, Feed, Tenders, load
 
 from tessera.jobs.transport import RqTransport
 from tessera.jobs.worker import use_runtime
 from tessera.services.connectors.runs import run_connector
 from tessera.services.runtime import Actor, Runtime
-
-
-@pytest.fixture
-def rq_runtime(runtime: Runtime, redis_url: str | None) -> Iterator[Runtime]:
-    if not redis_url:
-        pytest.skip("needs Redis: set TESSERA_TEST_REDIS_URL")
-    config = replace(runtime.config, redis_url=redis_url,
-                     jobs=replace(runtime.config.jobs, queue_name=f"tq{uuid.uuid4().hex[:8]}"))
-    rt = Runtime(config)
-    rt.transport = RqTransport(rt)
-    try:
-        yield rt
-    finally:
-        Queue(config.jobs.queue_name, connection=Redis.from_url(redis_url)).empty()
-        rt.close()
 
 
 def test_pages_chain_through_rq(tenders: Tenders, feed: Feed, rq_runtime: Runtime) -> None:
