@@ -124,8 +124,8 @@ class PageWriter:
             hint = (named or {}).get(key)
             record_id = existing.get(key) if hint is None else hint if hint in live else None
             if hint is not None and record_id is not None and existing.get(key) not in (None, record_id):
-                self.result.fail(obj_name, key, f"another {obj_name} ({existing[key]}) already has {match_key} {key}",
-                                 "VALIDATION_ERROR")
+                # NOTE: the holder is not named: the caller of a link may not be allowed to see it
+                self.result.fail(obj_name, key, f"another {obj_name} already has {match_key} {key}", "VALIDATION_ERROR")
                 continue
             if record_id is None and not creates:
                 self.result.fail(obj_name, key, f"no {obj_name} with {match_key} {key} (this connector never "
