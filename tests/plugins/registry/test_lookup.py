@@ -93,8 +93,10 @@ def test_who_may_search_and_link(registry: Registry, gleif: Gleif) -> None:
     [admins] = registry.accounts([{"name": "Admin's"}])
     _, rep = _user(registry, "rep2@example.com")
     assert rep.data(SEARCH, {"q": "puma"})["connectorSearch"]["total"] == 1
+    asked = len(gleif.hits)
     [error] = rep.execute(LINK, {"k": SHELL, "r": admins})["errors"]
     assert error["extensions"]["code"] == "NOT_FOUND"  # a record the rep cannot see is not told apart
+    assert len(gleif.hits) == asked  # and the registry is not even asked
     registry.admin.data('mutation { updateObject(input: {name: "account", sharing: PUBLIC_READ}) { name } }')
     [error] = rep.execute(LINK, {"k": SHELL, "r": admins})["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"

@@ -29,6 +29,7 @@ from tessera.plugin import ExternalRecord, FieldMapping, RecordFailure, SearchPa
 from tessera.services.connectors.instances import provider_spec, runtime_config
 from tessera.services.connectors.sync import SyncContextImpl
 from tessera.services.connectors.upsert import PageWriter
+from tessera.services.records.read import RecordReader
 from tessera.services.records.write import RecordWriter
 from tessera.services.runtime import Actor, Runtime
 from tessera.storage.system_tables import connectors
@@ -97,12 +98,10 @@ def link_record(rt: Runtime, actor: Actor, name: str, key: str, record_id: str) 
     if not key:
         raise ValidationError("key: name the source's record", field="key")
     row, _, provider, context = _connector(rt, actor, name, "fetch_one")
-    with rt.read(actor.tenant) as conn:
-        model = rt.model(conn, actor.tenant)
-        table = model.tables.table(row.target_object)
-        found = conn.execute(sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))).first()
-    if found is None:
-        raise NotFound(f"no {row.target_object} {record_id}", field="record")
+    with rt.read(actor.tenant) as conn:  # a record the caller cannot see is not told apart from none
+        reader = RecordReader(conn, rt.model(conn, actor.tenant), rt.config.limits, actor.access)
+        if not reader.rows(row.target_object, ["id"], filter={"id": {"eq": record_id}}):
+            raise NotFound(f"no {row.target_object} {record_id}", field="record")
     item: ExternalRecord | RecordFailure = _source_call(name, lambda: provider.fetch_one(key, record_id, context))
     if isinstance(item, RecordFailure):
         raise ValidationError(item.reason, field="key")
