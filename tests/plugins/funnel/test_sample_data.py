@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from tessera import cli
@@ -77,6 +78,7 @@ def test_sample_data_makes_funnel_deals_with_history_and_activities_deterministi
     assert len(stages(first)) >= 3
 
 
+@pytest.mark.slow
 def test_tessera_demo_installs_the_funnel(tmp_path: Path) -> None:
     url = os.environ.get(TEST_DATABASE_URL)
     prefix = f"tf{os.urandom(4).hex()}_" if url else ""
