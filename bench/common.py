@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -52,3 +53,26 @@ def serve(service: GraphQLService, rt: Any, token: str, operation: dict[str, Any
         access = rt.access(conn, principal.tenant, principal.user_id)
     with RequestContext(rt, principal, model, access=access) as ctx:
         return service.run(ctx, operation)
+
+
+def provider_baseline(make_provider: Any, context: Any) -> float:
+    """Seconds a connector provider takes to fetch, transform and map every page without the database:
+    the baseline the connector benches compare a sync with. ``make_provider()`` builds one per page, as
+    a sync does."""
+    from tessera.services.connectors.mapping import map_document
+
+    started = time.perf_counter()
+    cursor = None
+    while True:
+        provider = make_provider()
+        page = provider.fetch(cursor, context)
+        for record in provider.transform(page, context):
+            document = getattr(record, "document", None)
+            if document is not None:
+                map_document(document, provider.default_mapping)
+                for target in provider.child_targets:
+                    for _, child in record.children.get(target.object, ()):
+                        map_document(child, target.mapping)
+        if page.next_cursor is None:
+            return time.perf_counter() - started
+        cursor = page.next_cursor

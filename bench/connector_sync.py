@@ -20,10 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_runtime
-from tessera.plugin import FetchedPage
+from bench.common import bench_runtime, provider_baseline
 from tessera.services.connectors.instances import create_connector
-from tessera.services.connectors.mapping import map_document
 from tessera.services.connectors.runs import run_connector
 from tessera.services.plugins import install_plugin
 from tessera.services.runtime import Actor
@@ -68,22 +66,7 @@ class _NoStore:
 
 def baseline(folder: Path) -> float:
     """Seconds to read, compile and map every package without writing."""
-    provider = TenderFeed({"source": str(folder)})
-    started = time.perf_counter()
-    cursor = None
-    while True:
-        page: FetchedPage = provider.fetch(cursor, _NoStore())  # type: ignore[arg-type]
-        for record in provider.transform(page, _NoStore()):  # type: ignore[arg-type]
-            document = getattr(record, "document", None)
-            if document is not None:
-                map_document(document, provider.default_mapping)
-                for target in provider.child_targets:
-                    for _, child in record.children.get(target.object, ()):
-                        map_document(child, target.mapping)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    return time.perf_counter() - started
+    return provider_baseline(lambda: TenderFeed({"source": str(folder)}), _NoStore())
 
 
 def main() -> None:

@@ -22,9 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_runtime
+from bench.common import bench_runtime, provider_baseline
 from tessera.services.connectors.instances import create_connector
-from tessera.services.connectors.mapping import map_document
 from tessera.services.connectors.runs import run_connector
 from tessera.services.plugins import install_plugin
 from tessera.services.records.write import RecordWriter
@@ -78,23 +77,7 @@ class _Memory:
 
 def baseline(folder: Path, accounts: list[dict[str, Any]]) -> float:
     """Seconds to page through the accounts, look their records up, detect risks and map, without writing."""
-    context = _Memory(accounts)
-    started = time.perf_counter()
-    cursor = None
-    while True:
-        provider = GleifRegistry({"source": str(folder), "batchSize": BATCH})  # one per page, as in a sync
-        page = provider.fetch(cursor, context)  # type: ignore[arg-type]
-        for record in provider.transform(page, context):  # type: ignore[arg-type]
-            document = getattr(record, "document", None)
-            if document is not None:
-                map_document(document, provider.default_mapping)
-                for target in provider.child_targets:
-                    for _, child in record.children.get(target.object, ()):
-                        map_document(child, target.mapping)
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    return time.perf_counter() - started
+    return provider_baseline(lambda: GleifRegistry({"source": str(folder), "batchSize": BATCH}), _Memory(accounts))
 
 
 def main() -> None:
